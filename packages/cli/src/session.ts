@@ -1,0 +1,71 @@
+// The CLI's link to a server: an ApiClient for a URL or for the stored session, and API failures as one clear line.
+import { ApiClient, SessionFileError, TransportError, nimbusHome, readSession, writeSession, type StoredSession } from '@nimbus/client';
+import { isNimbusError } from '@nimbus/protocol';
+import { EXIT, UserError } from './output.js';
+
+/** No CLI call waits longer than this for the server (a black-holed link must not hang the terminal). */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** A client for `server` (a bad URL is a usage error), optionally signed in with `session`'s tokens. */
+export function connect(server: string, session?: StoredSession, home?: string, timeoutMs = DEFAULT_TIMEOUT_MS): ApiClient {
+  try {
+    return new ApiClient({
+      server,
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      session: session?.tokens,
+      // Refreshed tokens are saved at once: the old refresh token is dead the moment the server rotates it.
+      onSession: session && home ? (tokens) => writeSession(home, { ...session, tokens }) : undefined,
+    });
+  } catch (error) {
+    if (error instanceof TypeError) throw new UserError(`--server ${error.message}`, EXIT.usage);
+    throw error;
+  }
+}
+
+export interface SignedIn {
+  home: string;
+  session: StoredSession;
+  client: ApiClient;
+}
+
+/** The stored session of this device; a clear error when there is none. */
+export async function signedIn(): Promise<SignedIn> {
+  const home = nimbusHome();
+  const session = await loadSession(home);
+  if (!session) throw new UserError('not signed in: run nimbus login --server URL --email EMAIL');
+  return { home, session, client: connect(session.server, session, home) };
+}
+
+export async function loadSession(home: string): Promise<StoredSession | undefined> {
+  try {
+    return await readSession(home);
+  } catch (error) {
+    if (error instanceof SessionFileError) throw new UserError(error.message);
+    throw error;
+  }
+}
+
+/** Runs an API call; whatever goes wrong becomes one line naming the cause and, where there is one, the fix. */
+export async function api<T>(call: () => Promise<T>, context: { server: string; email?: string | undefined }): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toUserError(error, context);
+  }
+}
+
+export function toUserError(error: unknown, context: { server: string; email?: string | undefined }): unknown {
+  if (error instanceof UserError) return error;
+  if (error instanceof TransportError) {
+    const hint = error.status === undefined ? ': is the server running, and is the URL right?' : '';
+    return new UserError(`${error.message}${hint}`);
+  }
+  if (!isNimbusError(error)) return error;
+  const reason = error.details.reason;
+  const code = typeof reason === 'string' ? `${error.kind}: ${reason}` : error.kind;
+  if (error.kind === 'AUTH_REVOKED' || error.kind === 'AUTH_EXPIRED') {
+    const login = `nimbus login --server ${context.server}${context.email ? ` --email ${context.email}` : ''}`;
+    return new UserError(`${error.message} (${code}) — run ${login}`);
+  }
+  return new UserError(`${error.message} (${code})`);
+}

@@ -1,0 +1,21 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { relPathProblem, resolveInside } from './safe-path.js';
+
+describe('server paths', () => {
+  it('accepts ordinary, unicode and dash-leading names', () => {
+    for (const p of ['a.txt', 'docs/Ünïcödé 日本.md', '--rm -rf', 'a/.hidden', '...', 'x'.repeat(255)]) expect(relPathProblem(p)).toBeNull();
+  });
+  it('refuses absolute paths, dot segments, control characters, backslashes, over-long names', () => {
+    for (const p of ['/etc/passwd', 'C:/x', 'c:x', '..', '../x', 'a/../../x', 'a/./b', 'a//b', 'a/', '', 'a\u0000b', 'a\nb', 'a\\b', 'x'.repeat(256), 42, null]) {
+      expect(relPathProblem(p)).not.toBeNull();
+    }
+  });
+  it('property: an accepted path always resolves inside the folder', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', '..', '.', '', '/', '\\', 'b c', 'é', '\u0000'), { maxLength: 8 }).map((parts) => parts.join('/')), (p) => {
+        if (relPathProblem(p) === null) expect(resolveInside('/lib/Drive', p).startsWith('/lib/Drive/')).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,160 @@
+// Many atomic file writes made durable together: temp files without fsync, then one parallel fsync round,
+// the renames, and one fsync per touched folder — a crash still never leaves a half or empty file under its name.
+import { closeSync, renameSync, constants, fstatSync, openSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDir, tempPathFor, type AtomicWriteOptions, type WrittenFile } from './atomic-write.js';
+
+interface Staged {
+  readonly temp: string;
+  readonly file: string;
+}
+
+/** fsyncs in flight at once (they run on libuv's threadpool; more only queue). */
+const SYNC_PARALLEL = 16;
+/** From this many files, one file-system sync beats an fsync each. */
+const SYNCFS_FROM = 32;
+
+/** syncfs(2) of the file system holding `file` (coreutils `sync -f`): false when that is not available. */
+function syncFileSystem(file: string): Promise<boolean> {
+  return new Promise((done) => {
+    execFile('sync', ['-f', file], { timeout: 120_000 }, (error) => done(error === null));
+  });
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(runners);
+}
+
+/**
+ * Collects a page's file writes. `write`/`copy` fill a temp file beside the target and return what the file will
+ * be (size, mtime: a rename keeps both); `place()` makes the temps durable, renames them into place and syncs the
+ * folders. Until `place()`, nothing appears under a real name. `discard()` removes every temp (a failed page).
+ */
+export class WriteBatch {
+  readonly #staged = new Map<string, Staged>();
+  /** Folders made (or found) during this batch: one mkdir per folder, not per file. */
+  readonly #made = new Set<string>();
+  /** Folders found really inside the library during this batch (adapters' link check, once per folder). */
+  readonly checkedDirs = new Set<string>();
+
+  get size(): number {
+    return this.#staged.size;
+  }
+
+  /** A write to `file` waits in this batch (a later name check must treat it as taken). */
+  holds(file: string): boolean {
+    return this.#staged.has(file);
+  }
+
+  async write(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<WrittenFile> {
+    if (options.mtimeMs !== undefined) return this.#stage(file, options, (temp) => writeFile(temp, content, { flag: 'wx', mode: 0o644 }));
+    // The common case in three calls: create, write, stat through one handle.
+    this.#check(file, options);
+    await this.#mkdir(dirname(file));
+    const temp = tempPathFor(file);
+    try {
+      // Synchronous calls: a small file costs four system calls, less than the thread-pool round trips of async ones.
+      const fd = openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+      try {
+        writeFileSync(fd, content);
+        const s = fstatSync(fd);
+        this.#staged.set(file, { temp, file });
+        return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      this.#staged.delete(file);
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #check(file: string, options: AtomicWriteOptions): void {
+    if (options.noReplace) throw new Error('a batched write always replaces');
+    if (this.#staged.has(file)) throw new Error(`${file} is written twice in one batch`);
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    if (this.#made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.#made.add(dir);
+  }
+
+  async copy(source: string, file: string, options: AtomicWriteOptions = {}): Promise<WrittenFile> {
+    return this.#stage(file, options, (temp) => copyFile(source, temp, constants.COPYFILE_EXCL));
+  }
+
+  async #stage(file: string, options: AtomicWriteOptions, fill: (temp: string) => Promise<void>): Promise<WrittenFile> {
+    this.#check(file, options);
+    await this.#mkdir(dirname(file));
+    const temp = tempPathFor(file);
+    try {
+      await fill(temp);
+      if (options.mtimeMs !== undefined) await utimes(temp, new Date(), new Date(options.mtimeMs));
+      const handle = await open(temp, 'r');
+      try {
+        const s = await handle.stat();
+        this.#staged.set(file, { temp, file });
+        return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Step 1 of placing: every temp file's bytes on disk. Many files: one syncfs(2) of their file system (`sync -f`,
+   * Linux), which costs what one fsync does; else (or if that fails) an fsync per file, in parallel.
+   */
+  async syncTemps(): Promise<void> {
+    const staged = [...this.#staged.values()];
+    if (staged.length === 0) return;
+    if (staged.length >= SYNCFS_FROM && process.platform === 'linux' && (await syncFileSystem((staged[0] as Staged).temp))) return;
+    await inParallel(staged, SYNC_PARALLEL, async ({ temp }) => {
+      const handle = await open(temp, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  /** Step 2: the renames, then one fsync per folder so the names are durable. Empties the batch. */
+  async rename(): Promise<void> {
+    const staged = [...this.#staged.values()];
+    const dirs = new Set<string>();
+    try {
+      for (const { temp, file } of staged) {
+        renameSync(temp, file);
+        this.#staged.delete(file);
+        dirs.add(dirname(file));
+      }
+    } finally {
+      await inParallel([...dirs], SYNC_PARALLEL, syncDir);
+    }
+  }
+
+  /** syncTemps + rename. */
+  async place(): Promise<void> {
+    await this.syncTemps();
+    await this.rename();
+  }
+
+  /** Removes every temp file not yet placed. */
+  async discard(): Promise<void> {
+    const staged = [...this.#staged.values()];
+    this.#staged.clear();
+    await Promise.all(staged.map(({ temp }) => rm(temp, { force: true }).catch(() => undefined)));
+  }
+}

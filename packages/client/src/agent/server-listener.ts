@@ -1,0 +1,100 @@
+// Hears other devices' changes at once: a long-poll of the change feed, one at a time, that triggers a pass.
+import type { SyncAgent, TriggerSource } from './agent.js';
+import { Backoff } from './backoff.js';
+import type { Timers } from './timers.js';
+
+/**
+ * One long-poll from the engine's current feed position (GET /v1/changes?since=TOKEN&wait=N&limit=1):
+ * true when the feed holds changes past it, false when the wait ran out quietly. Throws when the
+ * server cannot be reached.
+ */
+export type FeedWait = (signal: AbortSignal) => Promise<boolean>;
+
+export interface ServerListenerOptions {
+  readonly wait: FeedWait;
+  readonly timers: Timers;
+  readonly backoff?: Backoff;
+  /** A failed poll: the agent's pass will classify and report it, so this is only for logs. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * A trigger source. After a change is heard it waits for the pass it caused to finish before polling
+ * again (the engine's token has then moved past the change), so polls never outrun passes. A poll
+ * that succeeds after failures triggers 'reconnect': the network or the server is back.
+ */
+export function serverListener(options: ServerListenerOptions): TriggerSource {
+  return (trigger, agent) => {
+    const stop = new AbortController();
+    void listen(options, trigger, agent, stop.signal);
+    return () => stop.abort();
+  };
+}
+
+async function listen(options: ServerListenerOptions, trigger: (reason: 'server' | 'reconnect') => void, agent: SyncAgent, signal: AbortSignal): Promise<void> {
+  const backoff = options.backoff ?? new Backoff({ baseMs: 1_000, capMs: 60_000 });
+  let failing = false;
+  // The first pass sets the engine's feed position: poll from there.
+  await agent.settled();
+  while (!signal.aborted) {
+    let changed: boolean;
+    try {
+      changed = await options.wait(signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      failing = true;
+      options.onError?.(error);
+      await sleep(options.timers, backoff.next(options.timers.now()), signal);
+      continue;
+    }
+    if (!failing && !changed) {
+      backoff.reset();
+      continue;
+    }
+    const settled = agent.settled();
+    trigger(failing ? 'reconnect' : 'server');
+    failing = false;
+    // A pass that did not get up to date left the feed position where it was: the next wait would
+    // answer at once, so pace the polls (paused, signed out) instead of spinning.
+    if ((await settled)?.state === 'idle') backoff.reset();
+    else await sleep(options.timers, backoff.next(options.timers.now()), signal);
+  }
+}
+
+function sleep(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const cancel = timers.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A trigger source that polls a cheap fingerprint (settings rows, the session file) and triggers 'config' when it changes. */
+export function configWatcher(options: { readonly read: () => string; readonly timers: Timers; readonly everyMs?: number }): TriggerSource {
+  return (trigger) => {
+    let last = safeRead(options.read);
+    let cancel = (): void => undefined;
+    const tick = (): void => {
+      const now = safeRead(options.read);
+      if (now !== last) {
+        last = now;
+        trigger('config');
+      }
+      cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
+    };
+    cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
+    return () => cancel();
+  };
+}
+
+function safeRead(read: () => string): string {
+  try {
+    return read();
+  } catch (error) {
+    return `error: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

@@ -1,0 +1,439 @@
+// The HTTP API client: typed calls, protocol/time headers, error bodies rebuilt as NimbusError, automatic token refresh.
+import {
+  HEADERS,
+  NimbusError,
+  PROTOCOL_VERSION,
+  UPLOAD_OFFSET_HEADER,
+  accountView,
+  batchWriteResponse,
+  blobCheckResponse,
+  changesResponse,
+  recordSchema,
+  uploadChunkResponse,
+  uploadView,
+  devicesResponse,
+  errorBodySchema,
+  loginResponse,
+  sessionTokens,
+  signOutResponse,
+  twoFactorSetupResponse,
+  storageResponse,
+  type StorageResponse,
+  type AccountView,
+  type BatchWriteResponse,
+  type BlobCheckResponse,
+  type ChangesResponse,
+  type CreateAccountRequest,
+  type CreateUploadRequest,
+  type NimbusRecord,
+  type RecordWrite,
+  type UploadChunkResponse,
+  type UploadView,
+  type DeviceView,
+  type LoginRequest,
+  type LoginResponse,
+  type SessionTokens,
+  type SignOutResponse,
+  type SignOutScope,
+  type TwoFactorSetupResponse,
+} from '@nimbus/protocol';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { z } from 'zod';
+
+export interface ApiClientOptions {
+  /** The server's base URL, `http(s)://host[:port]`. */
+  server: string;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Tokens of a signed-in device, if any. */
+  session?: SessionTokens | undefined;
+  /** Called whenever the tokens change (sign-in, refresh) so the caller can persist them. */
+  onSession?: ((tokens: SessionTokens) => void | Promise<void>) | undefined;
+  /** The device clock sent as `nimbus-client-time`; defaults to Date.now. */
+  now?: () => number;
+}
+
+/**
+ * The request never got an API answer: no connection (`code` is the system error, e.g. ECONNREFUSED),
+ * or something that is not a Nimbus server answered (`status` set, e.g. a captive portal's page).
+ */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly code: string | undefined,
+    readonly status: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Throws a TypeError naming the problem when `server` is not an http(s) URL; returns it without a trailing slash. */
+export function normalizeServerUrl(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new TypeError(`"${server}" is not a server URL (try http://host:7070)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`"${server}" is not an http:// or https:// URL`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** A blob download: the body from `start` (a Range resume) to the end, and the blob's full size. */
+export interface BlobDownload {
+  body: Readable;
+  start: number;
+  size: number;
+}
+
+/** Query of GET /v1/changes. */
+export interface ChangesRequest {
+  since?: string | undefined;
+  zones?: readonly string[] | undefined;
+  limit?: number | undefined;
+  /** Long-poll seconds (0–60). */
+  wait?: number | undefined;
+}
+
+interface RawOptions {
+  method: 'GET' | 'PUT';
+  path: string;
+  headers?: Record<string, string>;
+  /** Made anew for each attempt (a stream cannot be sent twice). */
+  body?: () => AsyncIterable<Uint8Array>;
+  signal?: AbortSignal | undefined;
+}
+
+interface CallOptions<S extends z.ZodType> {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  body?: unknown;
+  schema: S;
+  /** Send the access token (and refresh it once if it ran out). */
+  auth: boolean | 'if-signed-in';
+  signal?: AbortSignal | undefined;
+}
+
+export class ApiClient {
+  readonly server: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly onSession: ApiClientOptions['onSession'];
+  private readonly now: () => number;
+  private tokens: SessionTokens | undefined;
+  private refreshing: Promise<SessionTokens> | undefined;
+
+  constructor(options: ApiClientOptions) {
+    this.server = normalizeServerUrl(options.server);
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.onSession = options.onSession;
+    this.now = options.now ?? Date.now;
+    this.tokens = options.session;
+  }
+
+  /** The current tokens (they change on refresh). */
+  get session(): SessionTokens | undefined {
+    return this.tokens;
+  }
+
+  /** Creates an account. Signed in as an admin, this works on a server with closed registration too. */
+  createAccount(input: CreateAccountRequest): Promise<AccountView> {
+    return this.call({ method: 'POST', path: '/v1/accounts', body: input, schema: accountView, auth: 'if-signed-in' });
+  }
+
+  /** Signs this device in; the new tokens are kept and handed to onSession. */
+  async login(input: LoginRequest): Promise<LoginResponse> {
+    const answer = await this.call({ method: 'POST', path: '/v1/sessions', body: input, schema: loginResponse, auth: false });
+    const { account: _account, ...tokens } = answer;
+    await this.setSession(tokens);
+    return answer;
+  }
+
+  /** Swaps the refresh token for new tokens (concurrent callers share one refresh). */
+  refresh(): Promise<SessionTokens> {
+    this.refreshing ??= (async () => {
+      const current = this.requireSession();
+      const tokens = await this.call({
+        method: 'POST',
+        path: '/v1/sessions/refresh',
+        body: { refreshToken: current.refreshToken },
+        schema: sessionTokens,
+        auth: false,
+      });
+      await this.setSession(tokens);
+      return tokens;
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  account(): Promise<AccountView> {
+    return this.call({ method: 'GET', path: '/v1/account', schema: accountView, auth: true });
+  }
+
+  async devices(): Promise<DeviceView[]> {
+    return (await this.call({ method: 'GET', path: '/v1/sessions', schema: devicesResponse, auth: true })).devices;
+  }
+
+  signOutDevice(sessionId: string): Promise<SignOutResponse> {
+    const path = `/v1/sessions/${encodeURIComponent(sessionId)}`;
+    return this.call({ method: 'DELETE', path, schema: signOutResponse, auth: true });
+  }
+
+  signOut(scope: SignOutScope): Promise<SignOutResponse> {
+    return this.call({ method: 'POST', path: '/v1/sessions/sign-out', body: { scope }, schema: signOutResponse, auth: true });
+  }
+
+  /** Other devices are signed out (PASSWORD_CHANGED); this one stays signed in. */
+  changePassword(currentPassword: string, newPassword: string): Promise<SignOutResponse> {
+    const body = { currentPassword, newPassword };
+    return this.call({ method: 'POST', path: '/v1/account/password', body, schema: signOutResponse, auth: true });
+  }
+
+  twoFactorSetup(): Promise<TwoFactorSetupResponse> {
+    return this.call({ method: 'POST', path: '/v1/account/2fa/setup', schema: twoFactorSetupResponse, auth: true });
+  }
+
+  /** Other devices are signed out (TWO_FACTOR_ENABLED); this one stays signed in. */
+  twoFactorEnable(code: string): Promise<SignOutResponse> {
+    return this.call({ method: 'POST', path: '/v1/account/2fa/enable', body: { code }, schema: signOutResponse, auth: true });
+  }
+
+  twoFactorDisable(password: string, code: string): Promise<AccountView> {
+    return this.call({ method: 'POST', path: '/v1/account/2fa/disable', body: { password, code }, schema: accountView, auth: true });
+  }
+
+  /** GET /v1/storage: quota, use per service, the largest items. */
+  storage(): Promise<StorageResponse> {
+    return this.call({ method: 'GET', path: '/v1/storage', schema: storageResponse, auth: true });
+  }
+
+  /** POST /v1/records/batch: one answer per write (≤ LIMITS.batchMaxRecords writes). */
+  writeRecords(writes: readonly RecordWrite[], signal?: AbortSignal): Promise<BatchWriteResponse> {
+    return this.call({ method: 'POST', path: '/v1/records/batch', body: { writes }, schema: batchWriteResponse, auth: true, signal });
+  }
+
+  getRecord(zone: string, id: string): Promise<NimbusRecord> {
+    const path = `/v1/records/${encodeURIComponent(zone)}/${encodeURIComponent(id)}`;
+    return this.call({ method: 'GET', path, schema: recordSchema, auth: true });
+  }
+
+  /** GET /v1/changes. 410 CHANGE_TOKEN_EXPIRED comes back as a NimbusError of that kind. */
+  changes(request: ChangesRequest = {}, signal?: AbortSignal): Promise<ChangesResponse> {
+    const query = new URLSearchParams();
+    if (request.since !== undefined) query.set('since', request.since);
+    if (request.zones !== undefined && request.zones.length > 0) query.set('zones', request.zones.join(','));
+    if (request.limit !== undefined) query.set('limit', String(request.limit));
+    if (request.wait !== undefined && request.wait > 0) query.set('wait', String(request.wait));
+    const text = query.toString();
+    return this.call({ method: 'GET', path: `/v1/changes${text ? `?${text}` : ''}`, schema: changesResponse, auth: true, signal });
+  }
+
+  checkBlobs(hashes: readonly string[], signal?: AbortSignal): Promise<BlobCheckResponse> {
+    return this.call({ method: 'POST', path: '/v1/blobs/check', body: { hashes }, schema: blobCheckResponse, auth: true, signal });
+  }
+
+  /** Starts an upload, or finds the account's unfinished one for the same blob (resume from its offset). */
+  createUpload(input: CreateUploadRequest, signal?: AbortSignal): Promise<UploadView> {
+    return this.call({ method: 'POST', path: '/v1/uploads', body: input, schema: uploadView, auth: true, signal });
+  }
+
+  getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadView> {
+    return this.call({ method: 'GET', path: `/v1/uploads/${encodeURIComponent(uploadId)}`, schema: uploadView, auth: true, signal });
+  }
+
+  /** Streams bytes [start, end) of `file` as the upload's bytes from `start` (which must be the server's offset). */
+  async putUploadChunk(uploadId: string, file: string, start: number, end: number, signal?: AbortSignal): Promise<UploadChunkResponse> {
+    const response = await this.raw({
+      method: 'PUT',
+      path: `/v1/uploads/${encodeURIComponent(uploadId)}`,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start), [UPLOAD_OFFSET_HEADER]: String(start) },
+      body: () => (end > start ? createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 }) : Readable.from([])),
+      signal,
+    });
+    return this.parseJson(response, uploadChunkResponse);
+  }
+
+  completeUpload(uploadId: string, signal?: AbortSignal): Promise<UploadView> {
+    const path = `/v1/uploads/${encodeURIComponent(uploadId)}/complete`;
+    return this.call({ method: 'POST', path, schema: uploadView, auth: true, signal });
+  }
+
+  /** GET /v1/blobs/:sha256 from byte `start` (Range); the caller reads (or destroys) `body`. */
+  async downloadBlob(sha256: string, start = 0, signal?: AbortSignal): Promise<BlobDownload> {
+    const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
+    const response = await this.raw({ method: 'GET', path: `/v1/blobs/${encodeURIComponent(sha256)}`, headers, signal });
+    const url = response.url;
+    let from = 0;
+    let size = Number(response.headers.get('content-length') ?? NaN);
+    if (response.status === 206) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+      if (!match) throw new TransportError(`${this.server} answered a range without Content-Range`, url, undefined, 206);
+      from = Number(match[1]);
+      size = Number(match[3]);
+    }
+    if (!response.body || !Number.isFinite(size)) throw new TransportError(`${this.server} answered a blob without a body`, url, undefined, response.status);
+    return { body: Readable.fromWeb(response.body), start: from, size };
+  }
+
+  /** A non-JSON request (streamed upload, blob download) with the same headers, errors and token refresh as call(). */
+  private async raw(options: RawOptions): Promise<Response> {
+    this.requireSession();
+    const sentWith = this.tokens?.accessToken;
+    try {
+      return await this.sendRaw(options);
+    } catch (error) {
+      if (!(error instanceof NimbusError) || error.kind !== 'AUTH_EXPIRED' || error.details.reason !== 'ACCESS_TOKEN_EXPIRED') throw error;
+      if (this.tokens?.accessToken === sentWith) await this.refresh();
+      return this.sendRaw(options);
+    }
+  }
+
+  private async sendRaw(options: RawOptions): Promise<Response> {
+    const url = `${this.server}${options.path}`;
+    const headers: Record<string, string> = {
+      [HEADERS.protocol]: String(PROTOCOL_VERSION),
+      [HEADERS.clientTime]: String(this.now()),
+      ...options.headers,
+    };
+    if (this.tokens) headers['authorization'] = `Bearer ${this.tokens.accessToken}`;
+    let response: Response;
+    try {
+      const body = options.body?.();
+      // duplex 'half' is what undici needs for a streamed request body (not yet in the DOM typings).
+      const init = { method: options.method, headers, ...(body ? { body, duplex: 'half' } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+      response = await this.fetchImpl(url, init as RequestInit);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw this.unreachable(url, error);
+    }
+    if (response.ok) return response;
+    throw this.failure(url, response.status, parseJsonText(await response.text()));
+  }
+
+  /** The request never reached the API: a TransportError naming the system error. */
+  private unreachable(url: string, error: unknown): TransportError {
+    const code = systemCode(error);
+    const detail = code ?? innermostMessage(error);
+    return new TransportError(`cannot reach ${this.server}${detail ? ` (${detail})` : ''}`, url, code, undefined, { cause: error });
+  }
+
+  /** A non-2xx answer: our error body becomes a NimbusError; anything else (a portal, a proxy) a TransportError. */
+  private failure(url: string, status: number, json: unknown): Error {
+    const body = errorBodySchema.safeParse(json);
+    if (body.success) {
+      const { kind, message, ...details } = body.data.error;
+      return new NimbusError(kind, message, details);
+    }
+    return new TransportError(`${this.server} answered HTTP ${status}, not a Nimbus API answer`, url, undefined, status);
+  }
+
+  private async parseJson<S extends z.ZodType>(response: Response, schema: S): Promise<z.output<S>> {
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, response.url, undefined, response.status);
+    return parsed.data;
+  }
+
+  private requireSession(): SessionTokens {
+    if (!this.tokens) throw new NimbusError('UNAUTHENTICATED', 'not signed in: run nimbus login first');
+    return this.tokens;
+  }
+
+  private async setSession(tokens: SessionTokens): Promise<void> {
+    this.tokens = tokens;
+    await this.onSession?.(tokens);
+  }
+
+  private async call<S extends z.ZodType>(options: CallOptions<S>): Promise<z.output<S>> {
+    const withToken = options.auth === true || (options.auth === 'if-signed-in' && this.tokens !== undefined);
+    if (options.auth === true) this.requireSession();
+    const sentWith = this.tokens?.accessToken;
+    try {
+      return await this.send(options, withToken);
+    } catch (error) {
+      // Only the short-lived access token ran out: refresh once and try again, no person needed.
+      if (!withToken || !(error instanceof NimbusError) || error.kind !== 'AUTH_EXPIRED' || error.details.reason !== 'ACCESS_TOKEN_EXPIRED') {
+        throw error;
+      }
+      // A concurrent call may have refreshed already; then the new token is simply tried.
+      if (this.tokens?.accessToken === sentWith) await this.refresh();
+      return this.send(options, withToken);
+    }
+  }
+
+  private async send<S extends z.ZodType>(options: CallOptions<S>, withToken: boolean): Promise<z.output<S>> {
+    const url = `${this.server}${options.path}`;
+    const headers: Record<string, string> = {
+      [HEADERS.protocol]: String(PROTOCOL_VERSION),
+      [HEADERS.clientTime]: String(this.now()),
+      accept: 'application/json',
+    };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (withToken && this.tokens) headers['authorization'] = `Bearer ${this.tokens.accessToken}`;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method: options.method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw this.unreachable(url, error);
+    }
+    const json = parseJsonText(await response.text());
+    if (!response.ok) {
+      throw this.failure(url, response.status, json);
+    }
+    const parsed = options.schema.safeParse(json);
+    if (!parsed.success) {
+      throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, url, undefined, response.status);
+    }
+    return parsed.data;
+  }
+}
+
+/** The system error code under fetch's TypeError (undici puts it on `cause`, sometimes one level deeper). */
+function systemCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function innermostMessage(error: unknown): string | undefined {
+  let current: unknown = error;
+  let message: string | undefined;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
+/** JSON text to a value; undefined for an empty or non-JSON body. */
+function parseJsonText(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

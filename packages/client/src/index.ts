@@ -1,0 +1,43 @@
+// @nimbus/client: the HTTP API client, the device's stored session and the sync engine.
+export { ApiClient, TransportError, normalizeServerUrl, type ApiClientOptions } from './api-client.js';
+export {
+  SessionFileError,
+  nimbusHome,
+  readSession,
+  removeSession,
+  sessionFilePath,
+  storedSession,
+  writeSession,
+  ACCOUNT_META_KEY,
+  boundAccount,
+  identityOf,
+  loginCommand,
+  sameAccount,
+  type AccountIdentity,
+  type StoredSession,
+} from './session-file.js';
+// The sync engine: local store, outbox, passes, and its wiring for a NIMBUS_HOME.
+export type { BlobDownload, ChangesRequest } from './api-client.js';
+export { LocalStore, stateFilePath, type ServiceSettings } from './store/local-store.js';
+export { Outbox, SET_ASIDE_AFTER, type OutboxOp, type OutboxBlob } from './store/outbox.js';
+export { SyncEngine, type PassOutcome } from './sync/sync-engine.js';
+export {
+  AccountMismatchError,
+  bindAccount,
+  checkAccountForLogin,
+  forgetSyncState,
+  openEngine,
+  sessionConnector,
+  stateIsEmpty,
+  type OpenEngineOptions,
+} from './sync/open-engine.js';
+export { DEFAULT_TUNING, type EngineDeps, type EngineTuning, type SyncTransport } from './sync/ports.js';
+export { STATUS_META_KEY, readStoredStatus } from './sync/status-keeper.js';
+// The agent (issue 3): one per NIMBUS_HOME, a loop of passes woken by the library, the server and settings.
+export { AgentLockedError, acquireAgentLock, processAlive, type AgentLock } from './agent/agent-lock.js';
+export { Backoff, type BackoffOptions } from './agent/backoff.js';
+export { SyncAgent, type AgentPassOutcome, type TriggerReason, type TriggerSource } from './agent/agent.js';
+export { runAgent, type RunAgentOptions } from './agent/run-agent.js';
+export { systemTimers, ManualTimers, type Timers } from './agent/timers.js';
+export { LIBRARY_SERVICES, formatAgo, formatBanner, formatBytes, shownServices, type BannerOptions } from './engine/remedies.js';
+export { feedWatch, homeFeedWatch, type FeedWatchOptions, type TimedFeedWait } from './agent/feed-watch.js';

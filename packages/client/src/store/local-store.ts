@@ -1,0 +1,221 @@
+// The device's state database ($NIMBUS_HOME/state.sqlite): meta, the mirror of server state, the outbox, settings.
+import { SERVICES, type Service, type Zone } from '@nimbus/protocol';
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MirrorItem } from '../adapters/adapter.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mirror (
+  zone TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+  data TEXT, blobs TEXT NOT NULL DEFAULT '[]', path TEXT,
+  local_size INTEGER, local_mtime_ms INTEGER, local_hash TEXT,
+  seen INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (zone, id)
+);
+CREATE INDEX IF NOT EXISTS mirror_path ON mirror (path);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, op_id TEXT NOT NULL UNIQUE, service TEXT NOT NULL, lane TEXT NOT NULL,
+  zone TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, base_version INTEGER NOT NULL,
+  data TEXT, blobs TEXT NOT NULL DEFAULT '[]', path TEXT,
+  local_size INTEGER, local_mtime_ms INTEGER, local_hash TEXT,
+  sent INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+  set_aside INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox (zone, id);
+CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (lane, set_aside, seq);
+CREATE TABLE IF NOT EXISTS settings (service TEXT PRIMARY KEY, enabled INTEGER NOT NULL, cellular INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS net (id INTEGER PRIMARY KEY CHECK (id = 1), metered INTEGER NOT NULL);
+`;
+
+interface MirrorRow {
+  zone: string;
+  id: string;
+  version: number;
+  deleted: number;
+  data: string | null;
+  blobs: string;
+  path: string | null;
+  local_size: number | null;
+  local_mtime_ms: number | null;
+  local_hash: string | null;
+}
+
+export interface ServiceSettings {
+  enabled: boolean;
+  /** Allowed on a metered (cellular) network. */
+  cellular: boolean;
+}
+
+/** Where the state database of a NIMBUS_HOME lives. */
+export const stateFilePath = (home: string): string => join(home, 'state.sqlite');
+
+const toItem = (r: MirrorRow): MirrorItem => ({
+  zone: r.zone as Zone,
+  id: r.id,
+  version: r.version,
+  deleted: r.deleted === 1,
+  data: r.data === null ? null : (JSON.parse(r.data) as Record<string, unknown>),
+  blobs: JSON.parse(r.blobs) as string[],
+  path: r.path,
+  localSize: r.local_size,
+  localMtimeMs: r.local_mtime_ms,
+  localHash: r.local_hash,
+});
+
+/**
+ * One synchronous better-sqlite3 connection. WAL with synchronous=FULL: a committed transaction is on
+ * disk before the call returns, so an outbox entry exists before anything is sent. `relaxed()` runs a
+ * stretch of small commits without fsync (still safe against a killed process; the next FULL commit
+ * flushes them) — used for per-record mirror updates while applying a feed page.
+ */
+export class LocalStore {
+  readonly db: Database.Database;
+  readonly #getMeta: Database.Statement<[string], { value: string }>;
+  readonly #setMeta: Database.Statement<[string, string]>;
+  readonly #getMirror: Database.Statement<[string, string], MirrorRow>;
+  readonly #putMirror: Database.Statement<unknown[]>;
+
+  constructor(file: string, options: { readonly?: boolean } = {}) {
+    if (!options.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    this.db = new Database(file, options.readonly ? { readonly: true, fileMustExist: true } : {});
+    this.db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    }
+    this.#getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.#setMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.#getMirror = this.db.prepare('SELECT * FROM mirror WHERE zone = ? AND id = ?');
+    this.#putMirror = this.db.prepare(
+      `INSERT INTO mirror (zone, id, version, deleted, data, blobs, path, local_size, local_mtime_ms, local_hash, seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+       ON CONFLICT (zone, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, data = excluded.data,
+         blobs = excluded.blobs, path = excluded.path, local_size = excluded.local_size,
+         local_mtime_ms = excluded.local_mtime_ms, local_hash = excluded.local_hash, seen = 1`,
+    );
+  }
+
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per connection. */
+  stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Commits inside `fn` skip the fsync (WAL survives a killed process); FULL again afterwards. */
+  async relaxed<T>(fn: () => Promise<T>): Promise<T> {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return await fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  /** A transaction committed with an fsync even inside relaxed(): what must be on disk before the next step. */
+  durableTx<T>(fn: () => T): T {
+    const relaxed = (this.db.pragma('synchronous', { simple: true }) as number) !== 2;
+    if (relaxed) this.db.pragma('synchronous = FULL');
+    try {
+      return this.tx(fn);
+    } finally {
+      if (relaxed) this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  /** The rows of `ids` in one query (a feed page's worth), keyed by id. */
+  mirrorMany(zone: Zone, ids: readonly string[]): Map<string, MirrorItem> {
+    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ? AND id IN (SELECT value FROM json_each(?))').all(zone, JSON.stringify(ids)) as MirrorRow[];
+    return new Map(rows.map((r) => [r.id, toItem(r)]));
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.#getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#setMeta.run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.stmt('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
+  getMirror(zone: Zone, id: string): MirrorItem | undefined {
+    const row = this.#getMirror.get(zone, id);
+    return row ? toItem(row) : undefined;
+  }
+
+  /** The zone's rows keyed by id: what a scan compares the folder with. */
+  mirrorZone(zone: Zone): Map<string, MirrorItem> {
+    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ?').all(zone) as MirrorRow[];
+    return new Map(rows.map((r) => [r.id, toItem(r)]));
+  }
+
+  putMirror(item: MirrorItem): void {
+    this.#putMirror.run(
+      item.zone,
+      item.id,
+      item.version,
+      item.deleted ? 1 : 0,
+      item.data === null ? null : JSON.stringify(item.data),
+      JSON.stringify(item.blobs),
+      item.path,
+      item.localSize,
+      item.localMtimeMs === null ? null : Math.trunc(item.localMtimeMs),
+      item.localHash,
+    );
+  }
+
+  /** Resync bookkeeping: every row of the zone unseen until the feed from scratch shows it again. */
+  markZoneUnseen(zone: Zone): void {
+    this.stmt('UPDATE mirror SET seen = 0 WHERE zone = ?').run(zone);
+  }
+
+  markSeen(zone: Zone, id: string): void {
+    this.stmt('UPDATE mirror SET seen = 1 WHERE zone = ? AND id = ?').run(zone, id);
+  }
+
+  /** Live rows the resync did not see: deleted (and purged) on the server meanwhile. */
+  unseenLive(zone: Zone): MirrorItem[] {
+    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ? AND seen = 0 AND deleted = 0 AND version > 0').all(zone) as MirrorRow[];
+    return rows.map(toItem);
+  }
+
+  serviceSettings(): Record<Service, ServiceSettings> {
+    const rows = this.stmt('SELECT service, enabled, cellular FROM settings').all() as { service: string; enabled: number; cellular: number }[];
+    const out = {} as Record<Service, ServiceSettings>;
+    for (const s of SERVICES) out[s] = { enabled: true, cellular: true };
+    for (const r of rows) if ((SERVICES as readonly string[]).includes(r.service)) out[r.service as Service] = { enabled: r.enabled === 1, cellular: r.cellular === 1 };
+    return out;
+  }
+
+  setServiceSettings(service: Service, change: Partial<ServiceSettings>): void {
+    const next = { ...this.serviceSettings()[service], ...change };
+    this
+      .stmt('INSERT INTO settings (service, enabled, cellular) VALUES (?, ?, ?) ON CONFLICT (service) DO UPDATE SET enabled = excluded.enabled, cellular = excluded.cellular')
+      .run(service, next.enabled ? 1 : 0, next.cellular ? 1 : 0);
+  }
+
+  isMetered(): boolean {
+    return (this.stmt('SELECT metered FROM net WHERE id = 1').get() as { metered: number } | undefined)?.metered === 1;
+  }
+
+  setMetered(metered: boolean): void {
+    this.stmt('INSERT INTO net (id, metered) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET metered = excluded.metered').run(metered ? 1 : 0);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

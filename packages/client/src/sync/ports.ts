@@ -1,0 +1,57 @@
+// The engine's ports: what a pass needs from the outside world, so tests can drive it deterministically.
+import type { ApiClient } from '../api-client.js';
+import type { LibraryFs, ServiceAdapter } from '../adapters/adapter.js';
+import type { ProbeResult } from '../engine/classify.js';
+import type { LocalStore } from '../store/local-store.js';
+
+/** The API calls the engine makes (the ApiClient has them all; a test may wrap or fake them). */
+export type SyncTransport = Pick<
+  ApiClient,
+  'writeRecords' | 'getRecord' | 'changes' | 'checkBlobs' | 'createUpload' | 'getUpload' | 'putUploadChunk' | 'completeUpload' | 'downloadBlob'
+>;
+
+export interface EngineDeps {
+  readonly store: LocalStore;
+  /** One per service that has a library folder; services without one only pull nothing and push nothing. */
+  readonly adapters: readonly ServiceAdapter[];
+  readonly library: LibraryFs;
+  /** Partial downloads live here (`<sha>.part`) and resume with Range after a crash. */
+  readonly downloadsDir: string;
+  /** The clock (ms since epoch). */
+  readonly now: () => number;
+  /**
+   * The signed-in device's transport, read afresh at the start of every pass (a new `nimbus login` is
+   * picked up without a restart); null when signed out.
+   */
+  readonly connect: () => Promise<SyncTransport | null>;
+  /** Optional connectivity probe, run after a network-looking failure to tell its cause apart. */
+  readonly probe?: () => Promise<ProbeResult | undefined>;
+  readonly tuning?: Partial<EngineTuning>;
+}
+
+export interface EngineTuning {
+  /** Records per POST /v1/records/batch (≤ LIMITS.batchMaxRecords). */
+  batchSize: number;
+  /** Records per change-feed page (≤ LIMITS.feedMaxPage). */
+  feedPageSize: number;
+  /** Bytes per upload PUT. */
+  chunkBytes: number;
+  /** Files modified less than this ago are left for the next scan (still being written). */
+  settleMs: number;
+  /** The status watchdog: no progress for this long while work is pending shows "stalled". */
+  stallAfterMs: number;
+  /** Push rounds per pass (conflicts resolve in the next round). */
+  maxRounds: number;
+  /** Records of one feed page applied at the same time (not in Drive, where order matters). */
+  applyConcurrency: number;
+}
+
+export const DEFAULT_TUNING: EngineTuning = {
+  batchSize: 1000,
+  feedPageSize: 5000,
+  chunkBytes: 8 * 1024 * 1024,
+  settleMs: 0,
+  stallAfterMs: 5 * 60_000,
+  maxRounds: 8,
+  applyConcurrency: 16,
+};

@@ -1,0 +1,140 @@
+import type { NimbusRecord } from '@nimbus/protocol';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ServiceAdapter } from '../adapters/adapter.js';
+import { createDriveAdapter } from '../adapters/drive.js';
+import { createNotesAdapter } from '../adapters/notes.js';
+import { ApiClient } from '../api-client.js';
+import { writeSession } from '../session-file.js';
+import { LocalStore, stateFilePath } from '../store/local-store.js';
+import { StagedMirror } from '../store/staged-mirror.js';
+import { fakeClock, PASSWORD, startServer, type LiveServer } from '../testing/engine-harness.js';
+import { sessionConnector } from './open-engine.js';
+import { SyncEngine } from './sync-engine.js';
+
+let live: LiveServer;
+const stores: LocalStore[] = [];
+let n = 0;
+
+beforeEach(async () => {
+  live = await startServer();
+});
+afterEach(async () => {
+  for (const s of stores.splice(0)) s.close();
+  await live.close();
+});
+
+/** A device with the real Notes and Drive adapters (they write through the page's batch). */
+async function device(email: string, wrapNotes?: (a: ServiceAdapter) => ServiceAdapter) {
+  const home = await mkdtemp(join(tmpdir(), 'nimbus-home-'));
+  const library = await mkdtemp(join(tmpdir(), 'nimbus-lib-'));
+  for (const f of ['Notes', 'Drive']) await mkdir(join(library, f));
+  const client = new ApiClient({ server: live.url });
+  await client.login({ email, password: PASSWORD, deviceName: `dev${++n}` });
+  await writeSession(home, { server: live.url, email, deviceName: 'test', tokens: client.session! });
+  const store = new LocalStore(stateFilePath(home));
+  stores.push(store);
+  const clock = fakeClock();
+  const notes = createNotesAdapter('test', clock.now);
+  const engine = new SyncEngine({
+    store,
+    adapters: [wrapNotes ? wrapNotes(notes) : notes, createDriveAdapter('test', clock.now)],
+    library: { root: library },
+    downloadsDir: join(home, 'downloads'),
+    now: clock.now,
+    connect: sessionConnector(home, clock.now),
+    tuning: { chunkBytes: 64 * 1024 },
+  });
+  return { home, library, store, engine };
+}
+
+const allFiles = async (dir: string): Promise<string[]> => (await readdir(dir, { recursive: true })).map(String).sort();
+
+describe('pull pages through a write batch', () => {
+  it('a page that fails in the middle leaves no temp file and mirrors none of its unplaced files; the next pass places all', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const a = await device(email);
+    for (let i = 0; i < 40; i++) await writeFile(join(a.library, 'Notes', `n${i}.md`), `note ${i}\n`);
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pushed: 40 });
+
+    let fail = true;
+    const b = await device(email, (notes) => ({
+      service: notes.service,
+      zone: notes.zone,
+      folder: notes.folder,
+      scan: (...args) => notes.scan(...args),
+      resolveConflict: (...args) => notes.resolveConflict(...args),
+      apply: (record: NimbusRecord, ...rest) => {
+        // Not an item error (a full disk): the page stops.
+        if (fail && record.data?.['path'] === 'n30.md') return Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+        return notes.apply(record, ...rest);
+      },
+    }));
+    const first = await b.engine.runPass();
+    expect(first.state).not.toBe('idle');
+    const files = await allFiles(join(b.library, 'Notes'));
+    expect(files.filter((f) => f.startsWith('.nimbus-tmp-'))).toEqual([]);
+    // Every mirrored note is on disk with its synced size; no row names a file that was never placed.
+    const rows = b.store.mirrorZone('notes');
+    for (const row of rows.values()) {
+      const text = await readFile(join(b.library, ...(row.path as string).split('/')), 'utf8');
+      expect(Buffer.byteLength(text)).toBe(row.localSize);
+    }
+    expect(b.store.db.prepare('SELECT COUNT(*) AS c FROM mirror_staged').get()).toEqual({ c: 0 });
+
+    fail = false;
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle' });
+    const after = await allFiles(join(b.library, 'Notes'));
+    expect(after).toHaveLength(40);
+    expect(b.store.mirrorZone('notes').size).toBe(40);
+    expect(await readFile(join(b.library, 'Notes', 'n30.md'), 'utf8')).toBe('note 30\n');
+    // Nothing went up again from b: no duplicates.
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pulled: 0 });
+  });
+
+  it('pulls Drive files through the batch, and shows byte progress of the transfers', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const a = await device(email);
+    await mkdir(join(a.library, 'Drive', 'docs'));
+    for (let i = 0; i < 12; i++) await writeFile(join(a.library, 'Drive', 'docs', `f${i}.bin`), Buffer.alloc(100_000 + i, i));
+    const seen: number[] = [];
+    a.engine.subscribe((s) => {
+      if (s.progress?.bytesTotal !== undefined) seen.push(s.progress.bytesTotal);
+    });
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pushed: 13 });
+    expect(Math.max(...seen)).toBe(12 * 100_000 + 66);
+
+    const b = await device(email);
+    const done: number[] = [];
+    b.engine.subscribe((s) => {
+      if (s.progress?.bytesDone !== undefined) done.push(s.progress.bytesDone);
+    });
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle', pulled: 13 });
+    expect(Math.max(...done)).toBe(12 * 100_000 + 66);
+    const names = await allFiles(join(b.library, 'Drive'));
+    expect(names.filter((f) => f.includes('.nimbus-tmp-'))).toEqual([]);
+    expect((await readFile(join(b.library, 'Drive', 'docs', 'f7.bin'))).equals(Buffer.alloc(100_007, 7))).toBe(true);
+    expect(await readdir(join(b.home, 'downloads'))).toEqual([]);
+  });
+
+  it('after a crash between the renames and the mirror commit, placed files are mirrored, not taken for new ones', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const a = await device(email);
+    const journal = new StagedMirror(a.store);
+    await writeFile(join(a.library, 'Notes', 'placed.md'), 'placed\n');
+    const { mtimeMs } = await import('node:fs/promises').then((fs) => fs.stat(join(a.library, 'Notes', 'placed.md')));
+    const row = (id: string, path: string, size: number, mtime: number) => ({
+      zone: 'notes' as const, id, version: 3, deleted: false, data: { path: path.slice(6), text: 'placed\n' }, blobs: [], path, localSize: size, localMtimeMs: mtime, localHash: 'h',
+    });
+    journal.journal([row('p1', 'Notes/placed.md', 7, Math.round(mtimeMs)), row('p2', 'Notes/never.md', 7, 1)]);
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pushed: 0 });
+    expect(a.store.getMirror('notes', 'p1')).toMatchObject({ version: 3, path: 'Notes/placed.md' });
+    expect(a.store.getMirror('notes', 'p2')).toBeUndefined();
+    expect(a.store.db.prepare('SELECT COUNT(*) AS c FROM mirror_staged').get()).toEqual({ c: 0 });
+  });
+});

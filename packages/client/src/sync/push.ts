@@ -1,0 +1,121 @@
+// Push: one lane's outbox items to the server, blobs before the records that refer to them, in batches.
+import type { RecordWrite } from '@nimbus/protocol';
+import { describeItemError } from '../engine/classify.js';
+import type { Lane } from '../engine/lanes.js';
+import type { OutboxBlob, OutboxOp } from '../store/outbox.js';
+import { meterOf, missingBlobs, uploadBlob } from './blob-transfer.js';
+import { guard, type PassContext } from './pass-context.js';
+import { handleAnswer, landed } from './push-answers.js';
+
+/** Pushes what the lane holds once through; returns how many items left the outbox or moved on. */
+export async function pushLane(ctx: PassContext, lane: Lane): Promise<number> {
+  let after = 0;
+  let moved = 0;
+  for (;;) {
+    if (ctx.laneStops.has(lane)) return moved;
+    const batch = ctx.outbox.nextBatch(lane, ctx.tuning.batchSize, after);
+    after = batch.cursor;
+    const items = batch.items.filter((op) => ctx.allowed.has(op.service));
+    if (items.length > 0) moved += await pushBatch(ctx, lane, items);
+    if (!batch.haveMore) return moved;
+  }
+}
+
+async function pushBatch(ctx: PassContext, lane: Lane, items: OutboxOp[]): Promise<number> {
+  const ready = await uploadBlobsOf(ctx, lane, items);
+  if (ready.length === 0) return 0;
+  const writes: RecordWrite[] = ready.map((op) =>
+    op.kind === 'delete'
+      ? { zone: op.zone, id: op.id, baseVersion: op.baseVersion, delete: true }
+      : { zone: op.zone, id: op.id, baseVersion: op.baseVersion, data: op.data ?? {}, blobs: op.blobs.map((b) => b.sha256) },
+  );
+  // From here the server may apply them even if we never hear back: a replay must be recognised.
+  ctx.outbox.markSent(ready.map((op) => op.seq));
+  const sent = await guard(ctx, lane, () => ctx.transport.writeRecords(writes, ctx.signal));
+  if (!sent.ok) {
+    if (sent.failure) {
+      // Every write was refused for quota: nothing was applied; the lane waits.
+      ctx.store.tx(() => ready.forEach((op) => ctx.outbox.markUnsent(op.seq)));
+      ctx.laneStops.set(lane, sent.failure);
+    } else {
+      const reason = describeItemError(sent.error);
+      ctx.store.tx(() => ready.forEach((op) => ctx.outbox.fail(op.seq, reason)));
+      ctx.progress();
+    }
+    return 0;
+  }
+  let moved = 0;
+  const results = sent.value.results;
+  // Writes that landed are mirrored and leave the outbox in one transaction (one fsync for the batch).
+  ctx.store.tx(() => {
+    ready.forEach((op, index) => {
+      const answer = results[index];
+      if (answer?.status !== 'ok') return;
+      landed(ctx, op, answer.version);
+      moved++;
+    });
+  });
+  for (const [index, op] of ready.entries()) {
+    const answer = results[index];
+    if (answer === undefined || answer.status === 'ok') continue;
+    if (await handleAnswer(ctx, lane, op, answer)) moved++;
+  }
+  ctx.pushed += moved;
+  ctx.progress();
+  return moved;
+}
+
+/** Small blobs uploaded at the same time (each is a few round trips); big ones go one at a time. */
+const SMALL_PARALLEL = 8;
+
+/** Uploads the batch's missing blobs; returns the items whose blobs are all on the server. */
+async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): Promise<OutboxOp[]> {
+  const hashes = items.flatMap((op) => (op.kind === 'put' ? op.blobs.map((b) => b.sha256) : []));
+  if (hashes.length === 0) return items;
+  const checked = await guard(ctx, lane, () => missingBlobs(ctx.transport, hashes, ctx.signal));
+  if (!checked.ok) {
+    if (checked.failure) ctx.laneStops.set(lane, checked.failure);
+    return [];
+  }
+  const missing = checked.value;
+  // One upload per missing blob (the first op naming it supplies the file); an op is ready when all of its blobs are up.
+  const jobs = new Map<string, { blob: OutboxBlob; op: OutboxOp }>();
+  for (const op of items) for (const blob of op.kind === 'put' ? op.blobs : []) if (missing.has(blob.sha256) && !jobs.has(blob.sha256)) jobs.set(blob.sha256, { blob, op });
+  const failed = new Map<number, string>(); // op seq → reason
+  const up = new Set<string>();
+  const meter = meterOf(ctx);
+  const uploadOne = async ({ blob, op }: { blob: OutboxBlob; op: OutboxOp }): Promise<void> => {
+    if (ctx.laneStops.has(lane)) return;
+    const result = await guard(ctx, lane, () => uploadBlob(ctx.transport, blob, op.zone, ctx.tuning.chunkBytes, ctx.signal, meter));
+    if (result.ok) {
+      up.add(blob.sha256);
+      return;
+    }
+    if (result.failure) ctx.laneStops.set(lane, result.failure); // QUOTA_EXCEEDED: the rest of the lane waits
+    // Often the file changed or vanished since the scan: the next scan's op replaces this one.
+    else failed.set(op.seq, describeItemError(result.error));
+  };
+  const all = [...jobs.values()];
+  await inParallel(all.filter((j) => j.blob.size <= ctx.tuning.chunkBytes), SMALL_PARALLEL, uploadOne);
+  await inParallel(all.filter((j) => j.blob.size > ctx.tuning.chunkBytes), 1, uploadOne);
+  if (all.length > 0) ctx.progress();
+  if (failed.size > 0) ctx.store.tx(() => failed.forEach((reason, seq) => ctx.outbox.fail(seq, reason, false)));
+  return items.filter((op) => (op.kind === 'put' ? op.blobs : []).every((b) => !missing.has(b.sha256) || up.has(b.sha256)));
+}
+
+/** Runs `work` over `items`, `limit` at a time; the first error stops new work and is thrown once all settle. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let error: { e: unknown } | undefined;
+  const runner = async (): Promise<void> => {
+    while (error === undefined && next < items.length) {
+      try {
+        await work(items[next++] as T);
+      } catch (e) {
+        error ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  if (error) throw error.e;
+}

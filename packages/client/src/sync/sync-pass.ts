@@ -1,0 +1,71 @@
+// One pass: scan the library into the outbox, push lane by lane, pull every zone, push what the pull produced.
+import { SERVICE_ZONE, type Zone } from '@nimbus/protocol';
+import type { ItemError } from '../adapters/adapter.js';
+import { LANE_SERVICES, LANES, type Lane } from '../engine/lanes.js';
+import { StagedMirror } from '../store/staged-mirror.js';
+import { recordLocal, type PassContext } from './pass-context.js';
+import { pullZone } from './pull.js';
+import { pushLane } from './push.js';
+
+/** Scans every allowed service's folder; all changes go into the outbox (and the mirror's local stat) in one transaction. */
+export async function scanAll(ctx: PassContext, settleMs: number): Promise<number> {
+  let found = 0;
+  for (const adapter of ctx.adapters.values()) {
+    if (!ctx.allowed.has(adapter.service)) continue;
+    const mirror = ctx.store.mirrorZone(adapter.zone);
+    const onItemError = (error: ItemError) => ctx.setAside(adapter.service, error.path, error.reason);
+    const changes = await adapter.scan(mirror, ctx.library, { settleMs, now: ctx.now, onItemError });
+    if (changes.length === 0) continue;
+    ctx.store.tx(() => {
+      for (const change of changes) {
+        const item = mirror.get(change.id);
+        ctx.outbox.enqueue(change, item?.version ?? 0, ctx.now());
+        recordLocal(ctx.store, change, item);
+      }
+    });
+    found += changes.length;
+  }
+  if (found > 0) ctx.progress();
+  return found;
+}
+
+/** Push rounds until nothing moves: a conflict resolved in one round is sent in the next. */
+export async function pushAll(ctx: PassContext): Promise<void> {
+  for (let round = 0; round < ctx.tuning.maxRounds; round++) {
+    let moved = 0;
+    for (const lane of LANES) {
+      if (!laneAllowed(ctx, lane)) continue;
+      moved += await pushLane(ctx, lane);
+    }
+    if (moved === 0) return;
+  }
+}
+
+/** Pulls every allowed zone; stops at the first zone that cannot go on (a full disk). */
+export async function pullAll(ctx: PassContext): Promise<void> {
+  const zones = new Set<Zone>();
+  for (const service of ctx.allowed) zones.add(SERVICE_ZONE[service]);
+  for (const zone of zones) {
+    if (!(await pullZone(ctx, zone))) return;
+  }
+}
+
+export interface PassSteps {
+  settleMs: number;
+}
+
+/** The whole pass; PassStopped (auth, network…) propagates to the engine, which pauses with it. */
+export async function runSteps(ctx: PassContext, steps: PassSteps): Promise<void> {
+  // Files a crashed pull renamed into place but had not mirrored yet: mirrored now, before a scan mistakes them for new ones.
+  await new StagedMirror(ctx.store).recover(ctx.library.root);
+  await scanAll(ctx, steps.settleMs);
+  await pushAll(ctx);
+  await pullAll(ctx);
+  // Follow-ups from the pull (merged notes, conflict copies, edits that outlived a delete) go up now.
+  if (ctx.outbox.busyLanes().size > 0) await pushAll(ctx);
+}
+
+/** A lane runs when one of its services is allowed in this pass. */
+function laneAllowed(ctx: PassContext, lane: Lane): boolean {
+  return LANE_SERVICES[lane].some((s) => ctx.allowed.has(s));
+}

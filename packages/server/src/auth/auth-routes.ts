@@ -1,0 +1,76 @@
+// Accounts, sessions and two-factor routes: parse, call the service, answer. Logic lives in the services.
+import {
+  changePasswordRequest,
+  createAccountRequest,
+  loginRequest,
+  refreshRequest,
+  signOutRequest,
+  twoFactorDisableRequest,
+  twoFactorEnableRequest,
+} from '@nimbus/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { checkClientClock } from '../http/clock-skew.js';
+import { parseInput } from '../http/validate.js';
+import { accountView, changePassword, createAccount } from './account-service.js';
+import { bearerToken } from './guard.js';
+import { devices, login, refresh, signOut, signOutDevice, type ClientInfo } from './session-service.js';
+import { disableTwoFactor, enableTwoFactor, setupTwoFactor } from './two-factor-service.js';
+
+const sessionIdParams = z.object({ id: z.string().min(1).max(64) });
+
+function clientInfo(request: FastifyRequest): ClientInfo {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent.slice(0, 256) : null };
+}
+
+export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/v1/accounts', async (request, reply) => {
+    const input = parseInput(createAccountRequest, request.body);
+    const caller = async () => (bearerToken(request) === undefined ? undefined : ctx.requireAuth(request));
+    return reply.status(201).send(await createAccount(ctx, input, caller));
+  });
+
+  app.post('/v1/sessions', async (request) => {
+    checkClientClock(request, ctx.clock);
+    return login(ctx, parseInput(loginRequest, request.body), clientInfo(request));
+  });
+
+  app.post('/v1/sessions/refresh', async (request) => {
+    checkClientClock(request, ctx.clock);
+    return refresh(ctx, parseInput(refreshRequest, request.body).refreshToken);
+  });
+
+  app.get('/v1/account', async (request) => accountView(ctx, await ctx.requireAuth(request)));
+
+  app.get('/v1/sessions', async (request) => ({ devices: await devices(ctx, await ctx.requireAuth(request)) }));
+
+  app.delete('/v1/sessions/:id', async (request) => {
+    const auth = await ctx.requireAuth(request);
+    return signOutDevice(ctx, auth, parseInput(sessionIdParams, request.params, 'session id').id);
+  });
+
+  app.post('/v1/sessions/sign-out', async (request) => {
+    const auth = await ctx.requireAuth(request);
+    return signOut(ctx, auth, parseInput(signOutRequest, request.body).scope);
+  });
+
+  app.post('/v1/account/password', async (request) => {
+    const auth = await ctx.requireAuth(request);
+    return changePassword(ctx, auth, parseInput(changePasswordRequest, request.body), request.ip);
+  });
+
+  app.post('/v1/account/2fa/setup', async (request) => setupTwoFactor(ctx, await ctx.requireAuth(request)));
+
+  app.post('/v1/account/2fa/enable', async (request) => {
+    const auth = await ctx.requireAuth(request);
+    return enableTwoFactor(ctx, auth, parseInput(twoFactorEnableRequest, request.body).code, request.ip);
+  });
+
+  app.post('/v1/account/2fa/disable', async (request) => {
+    const auth = await ctx.requireAuth(request);
+    await disableTwoFactor(ctx, auth, parseInput(twoFactorDisableRequest, request.body), request.ip);
+    return accountView(ctx, auth);
+  });
+}
