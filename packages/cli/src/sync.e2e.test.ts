@@ -196,11 +196,13 @@ describe('nimbus sync / agent / status / services between devices', { timeout: 1
       await eventually(() => a.exists('Notes/from-phone.md'), 30_000, 'the laptop to receive Notes/from-phone.md');
 
       // A configuration change reaches the running agent: Drive off, a file waits; Drive on, it goes.
-      expect((await a.cli(['services', 'disable', 'drive'])).code).toBe(0);
+      const disable = await a.cli(['services', 'disable', 'drive']);
+      expect(disable.code, disable.stderr).toBe(0);
       await a.write('Drive/after-config.txt', 'sent once Drive is back on\n');
       await new Promise((r) => setTimeout(r, 3000));
       expect(await b.exists('Drive/after-config.txt')).toBe(false);
-      expect((await a.cli(['services', 'enable', 'drive'])).code).toBe(0);
+      const enable = await a.cli(['services', 'enable', 'drive']);
+      expect(enable.code, enable.stderr).toBe(0);
       await eventually(() => b.exists('Drive/after-config.txt'), 30_000, 'the phone to receive Drive/after-config.txt');
     } finally {
       expect(await agentA.stop('SIGINT')).toBe(0);

@@ -107,9 +107,15 @@ export class LocalStore {
     return statement;
   }
 
-  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  /**
+   * Runs `fn` in one transaction (nested calls become savepoints). BEGIN IMMEDIATE takes the write lock
+   * up front: a deferred transaction that reads and then writes fails at once with "database is locked"
+   * (SQLITE_BUSY_SNAPSHOT, no busy wait) when another process — the agent and a CLI command — wrote
+   * in between; waiting for the lock at BEGIN honours busy_timeout instead.
+   */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const transaction = this.db.transaction(fn);
+    return this.db.readonly ? transaction() : transaction.immediate();
   }
 
   /** Commits inside `fn` skip the fsync (WAL survives a killed process); FULL again afterwards. */
