@@ -47,11 +47,30 @@ export type UploadChunkResponse = z.infer<typeof uploadChunkResponse>;
  * - POST   /v1/uploads/:id/complete → UploadView (complete:true); 409 UPLOAD_MISMATCH when the bytes do not hash to sha256
  * - DELETE /v1/uploads/:id        → 204, the reservation is released
  * - GET    /v1/blobs/:sha256      → bytes (Range: one range; 206 + Content-Range; 416 when unsatisfiable); HEAD too
+ * - POST   /v1/blobs/pack         many small blobs in one body (BLOB_PACK_CONTENT_TYPE, see blob-pack.ts) → BlobPackResponse;
+ *                                 all or nothing: 400/409/413 for a bad pack, 507 QUOTA_EXCEEDED when its new bytes do not fit
  */
 export const BLOB_ROUTES = {
   check: '/v1/blobs/check',
+  pack: '/v1/blobs/pack',
   uploads: '/v1/uploads',
   upload: '/v1/uploads/:id',
   complete: '/v1/uploads/:id/complete',
   blob: '/v1/blobs/:sha256',
 } as const;
+
+/** One blob announced in a pack's header; its bytes follow the header in the same order. */
+export const blobPackEntry = z.strictObject({
+  sha256: sha256Schema,
+  size: z.number().int().nonnegative().max(LIMITS.blobPackBlobMaxBytes),
+  zone: zoneSchema,
+});
+export const blobPackHeader = z.strictObject({ blobs: z.array(blobPackEntry).min(1).max(LIMITS.blobPackMaxBlobs) });
+export type BlobPackEntry = z.infer<typeof blobPackEntry>;
+export type BlobPackHeader = z.infer<typeof blobPackHeader>;
+
+/** Answer of POST /v1/blobs/pack, one result per announced blob, in order: stored now, or the account had it already. */
+export const blobPackResponse = z.object({
+  results: z.array(z.object({ sha256: sha256Schema, status: z.enum(['stored', 'present']) })),
+});
+export type BlobPackResponse = z.infer<typeof blobPackResponse>;

@@ -28,6 +28,14 @@ export const LIMITS = {
   blobMaxBytes: 64 * 1024 * 1024 * 1024,
   /** Bytes of one upload PUT (a client sends a large blob as several). */
   uploadChunkMaxBytes: 2 * 1024 * 1024 * 1024,
+  /** Blobs in one POST /v1/blobs/pack (many small blobs in one request). */
+  blobPackMaxBlobs: 1000,
+  /** Bytes of blob content in one pack (the header comes on top). */
+  blobPackMaxBytes: 8 * 1024 * 1024,
+  /** The largest blob a pack may carry; bigger ones take the resumable upload. */
+  blobPackBlobMaxBytes: 1024 * 1024,
+  /** Bytes of a pack's JSON header. */
+  blobPackHeaderMaxBytes: 256 * 1024,
 } as const;
 
 export const DEFAULT_QUOTA_BYTES = 5 * 1000 * 1000 * 1000;

@@ -38,6 +38,11 @@ export function insertBlob(db: Db, row: BlobRow): Promise<unknown> {
   return db.insertInto('account_blobs').values(row).execute();
 }
 
+/** Inserts many blob rows (a pack), in statements of a few hundred rows (SQLite bounds a statement's parameters). */
+export async function insertBlobs(db: Db, rows: readonly BlobRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) await db.insertInto('account_blobs').values(rows.slice(i, i + 500)).execute();
+}
+
 export function findUpload(db: Db, accountId: string, id: string): Promise<UploadRow | undefined> {
   return db.selectFrom('uploads').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
 }

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { checkBlobs, openBlob } from './blob-reads.js';
+import { registerBlobPackRoute } from './pack-routes.js';
 import { uploadService } from './upload-service.js';
 
 const idParams = z.object({ id: z.string() });
@@ -98,6 +99,8 @@ export async function registerBlobRoutes(app: FastifyInstance, ctx: ServerContex
     });
     registered();
   });
+
+  await registerBlobPackRoute(app, ctx);
 }
 
 function headerInteger(request: FastifyRequest, name: string): number | undefined {

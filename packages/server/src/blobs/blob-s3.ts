@@ -20,11 +20,14 @@ import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { S3Config } from '../config.js';
 import { assertValidKey, IO_CHUNK_BYTES } from './blob-key.js';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import type { BlobStore, ByteRange, StagedFile } from './blob-store.js';
+import { eachLimited } from './each-limited.js';
 
 /** Objects up to this size go up in one PutObject; larger ones in parts of this size (S3 allows 10,000 parts). */
 const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
+/** Small objects of one putFiles sent at once. */
+const PUTS_IN_FLIGHT = 16;
 
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
@@ -83,6 +86,11 @@ export class S3BlobStore implements BlobStore {
       await this.putMultipart(key, stagedPath, size);
     }
     await unlink(stagedPath);
+  }
+
+  /** Each object is put on its own (S3 has no batch put), a few at a time. */
+  async putFiles(files: readonly StagedFile[]): Promise<void> {
+    await eachLimited(files, PUTS_IN_FLIGHT, (file) => this.putFile(file.key, file.stagedPath, file.size));
   }
 
   private async putMultipart(key: string, stagedPath: string, size: number): Promise<void> {

@@ -69,6 +69,15 @@ export function runBlobStoreTests(name: string, setup: () => Promise<BlobStoreFi
       expect((await readAll(await store.get('acct1/same-u1'))).toString()).toBe('second');
     });
 
+    it('stores many staged files at once, across folders, and consumes them', async () => {
+      const blobs = Array.from({ length: 40 }, (_, i) => ({ key: `acct${i % 3}/many-${i}-u1`, bytes: randomBytes(i * 37) }));
+      const staged = await Promise.all(blobs.map(async (b) => ({ key: b.key, stagedPath: await stage(b.bytes), size: b.bytes.length })));
+      await store.putFiles(staged);
+      for (const file of staged) expect(existsSync(file.stagedPath)).toBe(false);
+      for (const blob of blobs) expect((await readAll(await store.get(blob.key))).equals(blob.bytes), blob.key).toBe(true);
+      await store.putFiles([]);
+    });
+
     it('answers NOT_FOUND for a missing key', async () => {
       const error: unknown = await store.get('acct1/missing-u9').catch((e: unknown) => e);
       expect(isNimbusError(error) && error.kind).toBe('NOT_FOUND');

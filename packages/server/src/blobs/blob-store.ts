@@ -7,6 +7,13 @@ export interface ByteRange {
   end: number;
 }
 
+/** One staged file and the key it is stored under. */
+export interface StagedFile {
+  key: string;
+  stagedPath: string;
+  size: number;
+}
+
 /**
  * Stores immutable byte strings under keys chosen by the server (`<account>/<sha256>-<upload>`).
  *
@@ -22,6 +29,12 @@ export interface ByteRange {
 export interface BlobStore {
   readonly kind: 'fs' | 's3';
   putFile(key: string, stagedPath: string, size: number): Promise<void>;
+  /**
+   * `putFile` for many (small) objects at once, under the same contract for each: all of them are
+   * durable when it resolves, the staged files consumed. Lets an adapter group its fsyncs. When it
+   * rejects, any of the objects may or may not be stored: the caller deletes them all.
+   */
+  putFiles(files: readonly StagedFile[]): Promise<void>;
   get(key: string, range?: ByteRange): Promise<Readable>;
   delete(key: string): Promise<void>;
   /** Whether the key exists (used by the sweeper and tests). */
