@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `nimbus` command. The code is TypeScript built into dist/ by `npm install` (see the root "prepare" script).
-import { main } from '../dist/main.js';
+// The `nimbus` command. The code is TypeScript built into dist/ and bundled into one file by `npm install`
+// (the root "prepare" script; packages/cli/scripts/bundle.js says why).
+import { main } from '../dist/nimbus.bundle.js';
 
 process.exitCode = await main(process.argv.slice(2));

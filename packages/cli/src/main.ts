@@ -1,5 +1,7 @@
 // Parses argv and runs one command; returns the exit code.
 import { AccountMismatchError } from '@nimbus/client';
+import { PROTOCOL_VERSION } from '@nimbus/protocol';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './commands/account.js';
 import { registerAgent } from './commands/agent.js';
@@ -15,6 +17,7 @@ import { EXIT, Exit, UserError, out } from './output.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('nimbus')
     .description('Nimbus — a personal cloud whose sync never stops silently')
+    .version(`${cliVersion()} (protocol ${PROTOCOL_VERSION})`, '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError('(run nimbus --help for the commands)')
@@ -55,5 +58,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     out.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return EXIT.failure;
+  }
+}
+
+/** This package's version, read from its package.json (two folders up from src/ and from dist/). */
+function cliVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }
