@@ -74,6 +74,11 @@ export interface ApplyResult {
    * placing the batch. Such a result has no follow-ups and removed no other file.
    */
   staged?: boolean;
+  /**
+   * Staged as a new file at this absolute path (`WriteBatch.create`): `localSize` is final, `localMtimeMs` is known
+   * once the batch wrote it. If the name is taken by then, the engine applies the record again without a batch.
+   */
+  created?: string;
 }
 
 /** How the engine asks an adapter to apply. */

@@ -62,7 +62,8 @@ export async function assertRealInside(folder: string, target: string, checked?:
     if (real !== null) {
       const back = relative(realRoot, real);
       if (back.startsWith('..') || isAbsolute(back)) throw new ItemError(relative(folder, target), 'refused a path that leaves the library folder through a link');
-      if (probe === dirname(target)) checked?.add(probe);
+      // Folders still missing below it are made by us, inside: the target's folder counts as checked.
+      checked?.add(dirname(target));
       return;
     }
     const up = dirname(probe);

@@ -160,6 +160,14 @@ export class TextFileAdapter implements ServiceAdapter {
     let finalRel = rel;
     const targetAbs = resolveInside(folderAbs, rel);
     const held = (abs: string): boolean => batch?.holds(abs) ?? false;
+    if (batch !== undefined && localAbs === null && !held(targetAbs)) {
+      // New here (the common case of a pull): the page's batch creates the file, and if the name is taken by then,
+      // the engine applies the record again without the batch (the occupant checks below).
+      await assertRealInside(folderAbs, targetAbs, batch.checkedDirs);
+      const size = batch.create(targetAbs, content);
+      const path = libraryPath(this.folder, rel);
+      return { path, localSize: size, localMtimeMs: 0, localHash: hashText(content), followUps: [], staged: true, created: targetAbs };
+    }
     if (rel !== localRel) {
       const occupant = held(targetAbs) ? undefined : await readText(targetAbs);
       if (occupant === undefined || (occupant !== null && occupant !== content)) finalRel = await freeName(folderAbs, rel, held);

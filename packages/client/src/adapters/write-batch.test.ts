@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,5 +30,30 @@ describe('write batch', () => {
     await expect(batch.write(join(dir, 'a.txt'), 'again')).rejects.toThrow(/twice/);
     await batch.discard();
     expect(await readdir(dir)).toEqual([]);
+  });
+  it('createAll() writes new files straight under their names, refuses a taken name, and discard() removes what it made', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nimbus-batch-'));
+    await writeFile(join(dir, 'taken.txt'), 'mine');
+    const batch = new WriteBatch();
+    expect(batch.create(join(dir, 'sub', 'new.txt'), 'héllo')).toBe(6);
+    batch.create(join(dir, 'taken.txt'), 'theirs');
+    expect(batch.holds(join(dir, 'sub', 'new.txt'))).toBe(true);
+    expect(await readdir(dir)).toEqual(['taken.txt']); // nothing written before createAll()
+    const created = batch.createAll();
+    const s = await stat(join(dir, 'sub', 'new.txt'));
+    expect(created.get(join(dir, 'sub', 'new.txt'))).toEqual({ size: 6, mtimeMs: Math.round(s.mtimeMs) });
+    expect(created.get(join(dir, 'taken.txt'))).toBeNull();
+    expect(await readFile(join(dir, 'taken.txt'), 'utf8')).toBe('mine');
+    await batch.syncCreated();
+    await batch.discard();
+    expect(await readdir(join(dir, 'sub'))).toEqual([]);
+    expect(await readFile(join(dir, 'taken.txt'), 'utf8')).toBe('mine');
+
+    const kept = new WriteBatch();
+    kept.create(join(dir, 'sub', 'kept.txt'), 'k');
+    kept.createAll();
+    kept.keepCreated();
+    await kept.discard();
+    expect(await readdir(join(dir, 'sub'))).toEqual(['kept.txt']);
   });
 });

@@ -1,6 +1,6 @@
-// Many atomic file writes made durable together: temp files without fsync, then one parallel fsync round,
-// the renames, and one fsync per touched folder — a crash still never leaves a half or empty file under its name.
-import { closeSync, renameSync, constants, fstatSync, openSync, writeFileSync } from 'node:fs';
+// Many file writes made durable together: replacements go through temp files (one parallel fsync round, the renames,
+// one fsync per touched folder); new files are written straight under their names, journaled by the caller first.
+import { closeSync, renameSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +10,11 @@ interface Staged {
   readonly temp: string;
   readonly file: string;
 }
+
+/** What `createAll()` did with one new file: its stat, or `null` when the name was taken meanwhile (EEXIST). */
+export type Created = WrittenFile | null;
+
+const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
 
 /** fsyncs in flight at once (they run on libuv's threadpool; more only queue). */
 const SYNC_PARALLEL = 16;
@@ -38,18 +43,66 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
  */
 export class WriteBatch {
   readonly #staged = new Map<string, Staged>();
+  /** New files waiting for `createAll()`: file → content. */
+  readonly #fresh = new Map<string, string>();
+  /** New files `createAll()` made and `discard()` would remove. */
+  readonly #createdFiles: string[] = [];
   /** Folders made (or found) during this batch: one mkdir per folder, not per file. */
   readonly #made = new Set<string>();
   /** Folders found really inside the library during this batch (adapters' link check, once per folder). */
   readonly checkedDirs = new Set<string>();
 
   get size(): number {
-    return this.#staged.size;
+    return this.#staged.size + this.#fresh.size;
   }
 
   /** A write to `file` waits in this batch (a later name check must treat it as taken). */
   holds(file: string): boolean {
-    return this.#staged.has(file);
+    return this.#staged.has(file) || this.#fresh.has(file);
+  }
+
+  /**
+   * A file that should not exist yet: nothing is written now. `createAll()` writes it straight under its name
+   * (no temp file, no rename), refusing to replace anything. Returns its size in bytes.
+   */
+  create(file: string, content: string): number {
+    this.#check(file, {});
+    this.#fresh.set(file, content);
+    return Buffer.byteLength(content);
+  }
+
+  /**
+   * Writes the new files (folders made once each). The caller journals them first: a crash can leave a file here
+   * half written. A name taken meanwhile is left alone and answered with `null`. Throws on any other error
+   * (the files made so far stay until `discard()`).
+   */
+  createAll(): Map<string, Created> {
+    const out = new Map<string, Created>();
+    for (const [file, content] of this.#fresh) {
+      const dir = dirname(file);
+      if (!this.#made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.#made.add(dir);
+      }
+      let fd: number;
+      try {
+        fd = openSync(file, CREATE_FLAGS, 0o644);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        out.set(file, null);
+        continue;
+      }
+      this.#createdFiles.push(file);
+      try {
+        writeFileSync(fd, content);
+        const s = fstatSync(fd);
+        out.set(file, { size: s.size, mtimeMs: Math.round(s.mtimeMs) });
+      } finally {
+        closeSync(fd);
+      }
+    }
+    this.#fresh.clear();
+    return out;
   }
 
   async write(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<WrittenFile> {
@@ -145,16 +198,39 @@ export class WriteBatch {
     }
   }
 
+  /** The new files' bytes and names on disk: one syncfs(2) for many, else an fsync per file and per folder. */
+  async syncCreated(): Promise<void> {
+    const files = this.#createdFiles;
+    if (files.length === 0) return;
+    if (files.length >= SYNCFS_FROM && process.platform === 'linux' && (await syncFileSystem(files[0] as string))) return;
+    await inParallel(files, SYNC_PARALLEL, async (file) => {
+      const handle = await open(file, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+    await inParallel([...new Set(files.map((f) => dirname(f)))], SYNC_PARALLEL, syncDir);
+  }
+
+  /** The new files are mirrored now: `discard()` leaves them. */
+  keepCreated(): void {
+    this.#createdFiles.length = 0;
+  }
+
   /** syncTemps + rename. */
   async place(): Promise<void> {
     await this.syncTemps();
     await this.rename();
   }
 
-  /** Removes every temp file not yet placed. */
+  /** Removes every temp file not yet placed, and every new file made but not kept. */
   async discard(): Promise<void> {
-    const staged = [...this.#staged.values()];
+    const doomed = [...[...this.#staged.values()].map((s) => s.temp), ...this.#createdFiles];
     this.#staged.clear();
-    await Promise.all(staged.map(({ temp }) => rm(temp, { force: true }).catch(() => undefined)));
+    this.#fresh.clear();
+    this.#createdFiles.length = 0;
+    await Promise.all(doomed.map((file) => rm(file, { force: true }).catch(() => undefined)));
   }
 }

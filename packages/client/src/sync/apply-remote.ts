@@ -8,55 +8,98 @@ import { StagedMirror } from '../store/staged-mirror.js';
 import { downloadBlob, meterOf } from './blob-transfer.js';
 import { enqueueChanges, type PassContext } from './pass-context.js';
 
+/** A staged write: the row to mirror once placed, and for a new file its record (applied again if the name is taken). */
+interface StagedWrite {
+  readonly row: MirrorItem;
+  readonly record: NimbusRecord;
+  readonly created: string | undefined;
+}
+
+/** Applies records again one by one, without a batch; false when the pull has to stop (a full disk). */
+export type Reapply = (records: readonly NimbusRecord[]) => Promise<boolean>;
+
 /**
- * A feed page's plain file writes, made durable together: `place()` fsyncs the temp files in parallel,
- * journals their mirror rows, renames them into place, syncs each folder once, then mirrors them (and
- * saves whatever `andThen` adds, e.g. the page's token) in one transaction.
+ * A feed page's plain file writes, made durable together. `place()` fsyncs the temp files of replacements, journals
+ * what is about to appear (their rows; the new files' paths and hashes), renames the temps into place, writes the new
+ * files straight under their names, syncs once, then mirrors them (and saves whatever `andThen` adds, e.g. the
+ * page's token) in one transaction.
  */
 export class PageWrites {
   readonly batch = new WriteBatch();
-  readonly #rows: MirrorItem[] = [];
+  readonly #staged: StagedWrite[] = [];
   /** Ids and lower-cased paths of staged records: a record touching one waits until they are placed. */
   readonly keys = new Set<string>();
   readonly #journal: StagedMirror;
 
-  constructor(private readonly ctx: Pick<PassContext, 'store'>) {
+  constructor(
+    private readonly ctx: Pick<PassContext, 'store'>,
+    private readonly reapply: Reapply = () => Promise.resolve(true),
+  ) {
     this.#journal = new StagedMirror(ctx.store);
   }
 
   get staged(): number {
-    return this.#rows.length;
+    return this.#staged.length;
   }
 
-  stage(row: MirrorItem, keys: readonly string[]): void {
-    this.#rows.push(row);
+  stage(row: MirrorItem, keys: readonly string[], record: NimbusRecord, created?: string): void {
+    this.#staged.push({ row, record, created });
     for (const key of keys) this.keys.add(key);
   }
 
-  async place(andThen?: () => void): Promise<void> {
-    const rows = this.#rows.splice(0);
+  /** Returns false when a record that had to be applied again stopped the pull (then `andThen` did not run). */
+  async place(andThen?: () => void): Promise<boolean> {
+    const staged = this.#staged.splice(0);
     this.keys.clear();
-    if (rows.length > 0) {
+    const replaced = staged.filter((s) => s.created === undefined).map((s) => s.row);
+    let fresh = staged.filter((s) => s.created !== undefined);
+    const refused: StagedWrite[] = [];
+    let newBatch: number | undefined;
+    if (staged.length > 0) {
       try {
         await this.batch.syncTemps();
-        this.#journal.journal(rows);
+        this.ctx.store.durableTx(() => {
+          this.#journal.journalRows(replaced);
+          if (fresh.length > 0) newBatch = this.#journal.journalNew(fresh.map((s) => [s.row.path as string, s.row.localSize as number, s.row.localHash as string]));
+        });
         await this.batch.rename();
+        const created = this.batch.createAll();
+        for (const s of fresh) {
+          const written = created.get(s.created as string);
+          if (written) s.row.localMtimeMs = written.mtimeMs;
+          else refused.push(s);
+        }
+        if (refused.length > 0) {
+          // Taken meanwhile: not ours, so the journal must not name them (a recovery would remove them).
+          fresh = fresh.filter((s) => !refused.includes(s));
+          this.ctx.store.durableTx(() => {
+            if (newBatch !== undefined) this.#journal.forgetNew(newBatch);
+            newBatch = this.#journal.journalNew(fresh.map((s) => [s.row.path as string, s.row.localSize as number, s.row.localHash as string]));
+          });
+        }
+        await this.batch.syncCreated();
       } catch (error) {
         await this.batch.discard();
+        if (newBatch !== undefined) this.#journal.forgetNew(newBatch);
         throw error;
       }
     }
-    if (rows.length > 0 || andThen) {
+    if (staged.length > 0 || andThen) {
       this.ctx.store.durableTx(() => {
-        this.#journal.settle(rows);
-        andThen?.();
+        this.#journal.settle([...replaced, ...fresh.map((s) => s.row)], replaced, newBatch);
+        if (refused.length === 0) andThen?.();
       });
+      this.batch.keepCreated();
     }
+    if (refused.length === 0) return true;
+    if (!(await this.reapply(refused.map((s) => s.record)))) return false;
+    if (andThen) this.ctx.store.durableTx(andThen);
+    return true;
   }
 
-  /** A failed page: no temp file stays, no row is mirrored. */
+  /** A failed page: no temp or new file stays, no row is mirrored. */
   async discard(): Promise<void> {
-    this.#rows.length = 0;
+    this.#staged.length = 0;
     this.keys.clear();
     await this.batch.discard();
   }
@@ -96,7 +139,7 @@ export async function applyRemote(ctx: PassContext, record: NimbusRecord, option
     const result = await adapter.apply(record, mirror, ctx.library, blobFile, page ? { batch: page.batch } : {});
     const row: MirrorItem = { ...mirrorOf(record), path: result.path, localSize: result.localSize, localMtimeMs: result.localMtimeMs, localHash: result.localHash };
     if (result.staged && page) {
-      page.stage(row, options.keys ?? [record.id]);
+      page.stage(row, options.keys ?? [record.id], record, result.created);
       return { row, followUps: false };
     }
     ctx.store.tx(() => {

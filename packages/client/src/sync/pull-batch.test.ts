@@ -137,4 +137,66 @@ describe('pull pages through a write batch', () => {
     expect(a.store.getMirror('notes', 'p2')).toBeUndefined();
     expect(a.store.db.prepare('SELECT COUNT(*) AS c FROM mirror_staged').get()).toEqual({ c: 0 });
   });
+  it('after a crash while writing new files, the ones in place (whole or half) are removed and pulled again; an edited one stays', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const a = await device(email);
+    for (const name of ['whole', 'half', 'edited']) await writeFile(join(a.library, 'Notes', `${name}.md`), `the ${name} note\n`);
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pushed: 3 });
+
+    const b = await device(email);
+    const { createHash } = await import('node:crypto');
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    // What a crash leaves: the page's new files journaled, some written (one cut short, one edited since), no mirror rows.
+    const files = ['whole', 'half', 'edited'].map((name) => [`Notes/${name}.md`, Buffer.byteLength(`the ${name} note\n`), sha(`the ${name} note\n`)] as const);
+    b.store.durableTx(() => new StagedMirror(b.store).journalNew(files));
+    await writeFile(join(b.library, 'Notes', 'whole.md'), 'the whole note\n');
+    await writeFile(join(b.library, 'Notes', 'half.md'), 'the ha');
+    await writeFile(join(b.library, 'Notes', 'edited.md'), 'the edited note, and more written here\n');
+    const pass = await b.engine.runPass();
+    // The edited file goes up as a new note, and the pulled one, which found its name taken, under its new name.
+    expect(pass).toMatchObject({ state: 'idle', pushed: 2, pulled: 3 });
+    expect(await readFile(join(b.library, 'Notes', 'whole.md'), 'utf8')).toBe('the whole note\n');
+    expect(await readFile(join(b.library, 'Notes', 'half.md'), 'utf8')).toBe('the half note\n');
+    expect(await readFile(join(b.library, 'Notes', 'edited.md'), 'utf8')).toBe('the edited note, and more written here\n');
+    expect(await readFile(join(b.library, 'Notes', 'edited 2.md'), 'utf8')).toBe('the edited note\n');
+    expect(b.store.db.prepare('SELECT COUNT(*) AS c FROM created_staged').get()).toEqual({ c: 0 });
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pulled: 2 });
+  });
+
+  it('a new file whose name is taken before the page is placed is applied again: the other file stays, the note takes a free name', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const a = await device(email);
+    for (let i = 0; i < 5; i++) await writeFile(join(a.library, 'Notes', `n${i}.md`), `note ${i}\n`);
+    expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pushed: 5 });
+
+    let library = '';
+    const b = await device(email, (notes) => ({
+      service: notes.service,
+      zone: notes.zone,
+      folder: notes.folder,
+      scan: (...args) => notes.scan(...args),
+      resolveConflict: (...args) => notes.resolveConflict(...args),
+      apply: async (record: NimbusRecord, ...rest) => {
+        const result = await notes.apply(record, ...rest);
+        // Someone writes the same name after the note was staged, before the page's files are created.
+        if (record.data?.['path'] === 'n2.md' && result.created) await writeFile(join(library, 'Notes', 'n2.md'), 'not the note\n');
+        return result;
+      },
+    }));
+    library = b.library;
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle', pulled: 5 });
+    expect(await readFile(join(b.library, 'Notes', 'n2.md'), 'utf8')).toBe('not the note\n');
+    expect(await readFile(join(b.library, 'Notes', 'n2 2.md'), 'utf8')).toBe('note 2\n');
+    expect(await readFile(join(b.library, 'Notes', 'n3.md'), 'utf8')).toBe('note 3\n');
+    // Every mirrored note is on disk with its stat (the other n2.md was scanned as a new note by the next pass only).
+    const rows = [...b.store.mirrorZone('notes').values()];
+    expect(rows.map((r) => r.path).sort()).toEqual(['Notes/n0.md', 'Notes/n1.md', 'Notes/n2 2.md', 'Notes/n3.md', 'Notes/n4.md']);
+    for (const row of rows) {
+      const s = await import('node:fs/promises').then((fs) => fs.stat(join(b.library, ...(row.path as string).split('/'))));
+      expect({ size: s.size, mtimeMs: Math.round(s.mtimeMs) }).toEqual({ size: row.localSize, mtimeMs: row.localMtimeMs });
+    }
+    expect(b.store.db.prepare('SELECT COUNT(*) AS c FROM created_staged').get()).toEqual({ c: 0 });
+  });
 });

@@ -1,5 +1,5 @@
 // Pull: each zone's change feed since its stored token, applied record by record, the token saved per page.
-import { NimbusError, type NimbusRecord, type Zone } from '@nimbus/protocol';
+import { NimbusError, type ChangesResponse, type NimbusRecord, type Zone } from '@nimbus/protocol';
 import { isItemError, type MirrorItem } from '../adapters/adapter.js';
 import { PullRetries, type PullRetry } from '../store/pull-retries.js';
 import { applyRemote, PageWrites } from './apply-remote.js';
@@ -19,9 +19,16 @@ export async function pullZone(ctx: PassContext, zone: Zone): Promise<boolean> {
   for (const kept of retries.all()) {
     if (!(await applyOne(ctx, kept.record, false, retries))) return false;
   }
+  const fetchPage = (since: string | undefined): Promise<ChangesResponse> => {
+    const request = ctx.transport.changes({ since, zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal);
+    request.catch(() => undefined); // a page fetched ahead may be dropped unread (the pull stopped)
+    return request;
+  };
+  let ahead: Promise<ChangesResponse> | undefined;
   for (;;) {
-    const since = store.getMeta(feedTokenKey(zone));
-    const page = await guard(ctx, undefined, () => ctx.transport.changes({ since, zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal));
+    const request = ahead ?? fetchPage(store.getMeta(feedTokenKey(zone)));
+    ahead = undefined;
+    const page = await guard(ctx, undefined, () => request);
     if (!page.ok) {
       if (isTokenExpired(page.error)) {
         startResync(ctx, zone);
@@ -30,17 +37,26 @@ export async function pullZone(ctx: PassContext, zone: Zone): Promise<boolean> {
       if (page.failure) ctx.downloadsStopped = page.failure;
       return false;
     }
+    // The server reads the next page while this one is written (its token is this page's, saved once placed).
+    if (page.value.more) ahead = fetchPage(page.value.token);
     const resyncing = store.getMeta(resyncKey(zone)) === '1';
-    const writes = new PageWrites(ctx);
+    const writes = new PageWrites(ctx, async (records) => {
+      // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).
+      for (const record of records) {
+        ctx.pulled--;
+        if (!(await applyOne(ctx, record, resyncing, retries))) return false;
+      }
+      return true;
+    });
     let stopped: boolean;
     try {
       // Direct applies commit per record without fsync (a killed process keeps them); the page's batch and token with one.
       stopped = await store.relaxed(() => applyPage(ctx, zone, page.value.changes, resyncing, retries, writes));
       if (!stopped) {
-        await writes.place(() => {
+        stopped = !(await writes.place(() => {
           store.setMeta(feedTokenKey(zone), page.value.token);
           store.setMeta(WATCH_TOKEN_KEY, page.value.token);
-        });
+        }));
       }
     } finally {
       await writes.discard(); // a page that failed or stopped leaves no temp file and mirrors none of its staged rows
@@ -81,20 +97,25 @@ async function applyPage(
   const ids = records.map((r) => r.id);
   const view: PageView = { mirror: ctx.store.mirrorMany(zone, ids), pending: ctx.outbox.pendingAmong(zone, ids), writes };
   const limit = zone === 'drive' ? 1 : Math.max(1, ctx.tuning.applyConcurrency);
-  const running = new Map<Promise<void>, string[]>();
+  const running = new Set<Promise<void>>();
   const busy = new Set<string>();
   let stopped = false;
   let failure: { error: unknown } | undefined;
+  // One waiter at a time (this loop): woken when any task ends, without racing every running task again.
+  let wake: (() => void) | undefined;
+  const oneEnded = (): Promise<void> => new Promise((resolve) => (wake = resolve));
   for (const record of records) {
     const keys = keysOf(record);
-    while (!stopped && (running.size >= limit || keys.some((k) => busy.has(k)))) await Promise.race(running.keys());
+    while (!stopped && (running.size >= limit || keys.some((k) => busy.has(k)))) await oneEnded();
     if (stopped) break;
     // Order-sensitive work (anything in Drive but a new item) and records touching a staged file: place the batch first.
     const ordered = zone === 'drive' && (record.deleted || view.mirror.has(record.id));
     if (writes.staged > 0 && (ordered || keys.some((k) => writes.keys.has(k)))) {
-      await Promise.all(running.keys());
-      if (stopped) break;
-      await writes.place();
+      await Promise.all(running);
+      if (stopped || !(await writes.place())) {
+        stopped = true;
+        break;
+      }
     }
     for (const k of keys) busy.add(k);
     const task: Promise<void> = applyOne(ctx, record, resyncing, retries, view, keys)
@@ -110,10 +131,12 @@ async function applyPage(
       .finally(() => {
         running.delete(task);
         for (const k of keys) busy.delete(k);
+        wake?.();
+        wake = undefined;
       });
-    running.set(task, keys);
+    running.add(task);
   }
-  await Promise.all(running.keys());
+  await Promise.all(running);
   if (failure) throw failure.error;
   return stopped;
 }
