@@ -12,6 +12,7 @@ describe('nimbus sync exit 3 (paused)', { timeout: 120_000 }, () => {
   let root: string;
   let a: Device;
   let b: Device;
+  const password = 'paused passphrase';
 
   beforeAll(async () => {
     server = await spawnServer(['--probe-port', 'off', '--default-quota', '2MB']);
@@ -20,7 +21,6 @@ describe('nimbus sync exit 3 (paused)', { timeout: 120_000 }, () => {
     b = new Device('phone', root);
     await a.init();
     await b.init();
-    const password = 'paused passphrase';
     const created = await runCli(['account', 'create', '--server', server.url, '--email', 'full@example.org'], { NIMBUS_HOME: join(root, 'admin'), NIMBUS_PASSWORD: password });
     expect(created.code, created.stderr).toBe(0);
     await a.login(server.url, 'full@example.org', password);
@@ -81,8 +81,29 @@ describe('nimbus sync exit 3 (paused)', { timeout: 120_000 }, () => {
       await b.sync();
       expect(await b.read('Notes/while-down.md')).toBe('written while the server was down\n');
       expect(agent.process.exitCode).toBeNull();
+
+      // The admin raises the quota: the server tells the waiting agent, which sends Drive at once (no command,
+      // and long before its backoff would have tried again).
+      const resumed = agent.output().length;
+      await raiseQuota(server.url, 'full@example.org', password, 50_000_000);
+      await agent.waitFor(/Up to date/, 30_000, resumed);
+      await b.sync();
+      expect((await b.readBytes('Drive/huge.bin')).length).toBe(3_000_000);
     } finally {
       expect(await agent.stop('SIGTERM')).toBe(0);
     }
   });
 });
+
+/** Signs in as the admin (the first account) over the API and sets `email`'s own quota. */
+async function raiseQuota(server: string, email: string, password: string, quotaBytes: number): Promise<void> {
+  const login = await fetch(`${server}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  expect(login.status).toBe(200);
+  const { accessToken, account } = (await login.json()) as { accessToken: string; account: { id: string } };
+  const set = await fetch(`${server}/v1/admin/accounts/${account.id}/quota`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ quotaBytes }),
+  });
+  expect(set.status, await set.text()).toBe(200);
+}

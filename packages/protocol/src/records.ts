@@ -86,5 +86,10 @@ export const changesResponse = z.object({
   token: z.string(),
   /** More pages wait: ask again with `token`. */
   more: z.boolean(),
+  /**
+   * Only on a long-poll (`wait`): the account's storage changed while waiting (space freed anywhere, the quota
+   * changed). A device paused for storage tries again at once.
+   */
+  storageChanged: z.boolean().optional(),
 });
 export type ChangesResponse = z.infer<typeof changesResponse>;

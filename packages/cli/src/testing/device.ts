@@ -113,6 +113,10 @@ export class Device {
     return readFile(this.path(rel), 'utf8');
   }
 
+  readBytes(rel: string): Promise<Buffer> {
+    return readFile(this.path(rel));
+  }
+
   async exists(rel: string): Promise<boolean> {
     return stat(this.path(rel)).then(
       () => true,

@@ -33,6 +33,14 @@ describe('feedWatch', () => {
     expect(asked[0]).toMatchObject({ zones: ['notes', 'drive'], wait: 25, limit: 50 });
   });
 
+  it('answers "changed" for an empty page that says the storage changed (space freed, quota raised)', async () => {
+    const answers = [{ ...page('t2', 0), storageChanged: true }, page('t2', 0)];
+    const wait = feedWatch({ connect: async () => ({ changes: async () => answers.shift() ?? page('t2', 0) }), startToken: () => 't1', zones: () => ['drive'] });
+    const signal = new AbortController().signal;
+    expect(await wait(25, signal)).toBe(true);
+    expect(await wait(25, signal)).toBe(false);
+  });
+
   it('answers "changed" before the first pull, and throws while signed out', async () => {
     const none = feedWatch({ connect: async () => ({ changes: async () => page('x', 0) }), startToken: () => undefined, zones: () => [] });
     expect(await none(10, new AbortController().signal)).toBe(true);

@@ -14,7 +14,7 @@ export interface FeedWatchOptions {
   readonly zones: () => readonly Zone[];
 }
 
-/** One long-poll: `seconds` is how long the server may hold it (≤ 60). */
+/** One long-poll: `seconds` is how long the server may hold it (≤ 60). True: the feed moved or storage changed. */
 export type TimedFeedWait = (seconds: number, signal: AbortSignal) => Promise<boolean>;
 
 /**
@@ -33,7 +33,7 @@ export function feedWatch(options: FeedWatchOptions): TimedFeedWait {
     try {
       const page = await transport.changes({ since: token, zones: options.zones(), limit: 50, wait: seconds }, signal);
       token = page.token;
-      return page.changes.length > 0;
+      return page.changes.length > 0 || page.storageChanged === true;
     } catch (error) {
       if (isNimbusError(error) && error.kind === 'CHANGE_TOKEN_EXPIRED') {
         token = undefined;

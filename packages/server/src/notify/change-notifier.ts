@@ -1,7 +1,14 @@
-// The live change notification port: "account X's change feed moved" reaches every waiting reader at once.
+// The live change notification port: "account X's change feed moved" (or "its storage changed") reaches every
+// waiting reader at once.
 
-/** Called with the account's change sequence number after a commit that moved its feed. */
-export type ChangeListener = (seq: number) => void;
+/**
+ * What happened to an account: its feed moved to `seq`, or its storage changed in a way a paused device
+ * cares about (space freed, quota raised or lowered) without necessarily moving the feed it listens to.
+ */
+export type AccountEvent = { readonly kind: 'feed'; readonly seq: number } | { readonly kind: 'storage' };
+
+/** Called after a commit that moved the account's feed or changed its storage. */
+export type ChangeListener = (event: AccountEvent) => void;
 
 /**
  * Tells readers of an account's change feed that it moved, so long-polls answer at once instead
@@ -13,7 +20,7 @@ export type ChangeListener = (seq: number) => void;
  *   cannot fail or delay the write that published.
  * - Delivery is at-most-once and best effort (a bus adapter may drop messages while it reconnects):
  *   a notification is only a hint to re-read. Readers must still re-read the feed with their token,
- *   and must not rely on the order or on `seq` being the newest (two publishes may arrive swapped).
+ *   and must not rely on the order or on a feed event's `seq` being the newest (two publishes may arrive swapped).
  * - A listener hears only its own account's publishes, from any server process sharing the
  *   database (the in-process adapter covers one process; NATS/Redis adapters cover several).
  * - `subscribe` returns the unsubscribe function; calling it twice is harmless. Subscribe BEFORE
@@ -21,7 +28,7 @@ export type ChangeListener = (seq: number) => void;
  * - `close` drops every subscription; later publishes are ignored.
  */
 export interface ChangeNotifier {
-  publish(accountId: string, seq: number): void;
+  publish(accountId: string, event: AccountEvent): void;
   subscribe(accountId: string, listener: ChangeListener): () => void;
   close(): Promise<void>;
 }

@@ -1,17 +1,17 @@
 // The default change notifier: in-process listeners per account (one server process).
-import type { ChangeListener, ChangeNotifier } from './change-notifier.js';
+import type { AccountEvent, ChangeListener, ChangeNotifier } from './change-notifier.js';
 
 export class MemoryChangeNotifier implements ChangeNotifier {
   readonly #listeners = new Map<string, Set<ChangeListener>>();
   #closed = false;
 
-  publish(accountId: string, seq: number): void {
+  publish(accountId: string, event: AccountEvent): void {
     const listeners = this.#listeners.get(accountId);
     if (!listeners) return;
     // A snapshot: listeners usually unsubscribe while being told.
     for (const listener of [...listeners]) {
       try {
-        listener(seq);
+        listener(event);
       } catch {
         // A listener's failure is its own: the write that published already committed.
       }
@@ -23,7 +23,7 @@ export class MemoryChangeNotifier implements ChangeNotifier {
     let listeners = this.#listeners.get(accountId);
     if (!listeners) this.#listeners.set(accountId, (listeners = new Set()));
     // Wrapped, so the same function subscribed twice is two subscriptions.
-    const entry: ChangeListener = (seq) => listener(seq);
+    const entry: ChangeListener = (event) => listener(event);
     listeners.add(entry);
     return () => {
       const current = this.#listeners.get(accountId);

@@ -19,6 +19,9 @@ export function registerStorageRoutes(app: FastifyInstance, ctx: ServerContext):
     const caller = await ctx.requireAuth(request);
     const { id } = parseInput(accountParams, request.params, 'account');
     const { quotaBytes } = parseInput(setQuotaRequest, request.body, 'quota');
-    return setAccountQuota(ctx.store.db, caller, id, quotaBytes);
+    const view = await setAccountQuota(ctx.store.db, caller, id, quotaBytes);
+    // The account's devices hear it on their long-poll: a raise resumes a storage pause at once.
+    ctx.notifier.publish(id, { kind: 'storage' });
+    return view;
   });
 }

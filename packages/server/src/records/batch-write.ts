@@ -21,8 +21,9 @@ export async function writeBatch(ctx: ServerContext, accountId: string, raw: rea
   let planned: WriteResult[] = [];
   let freed: FreedBlob[] = [];
   let lastSeq = 0;
+  let storageFreed = false;
   if (writes.length > 0) {
-    ({ planned, freed, lastSeq } = await ctx.store.write(async (trx) => {
+    ({ planned, freed, lastSeq, storageFreed } = await ctx.store.write(async (trx) => {
       // The account row first: it is the per-account lock (see allocateSeqs).
       const account = await allocateSeqs(trx, accountId, writes.length);
       const existing = await selectRecords(trx, ctx.store.dialect, accountId, writes);
@@ -54,11 +55,13 @@ export async function writeBatch(ctx: ServerContext, accountId: string, raw: rea
         if (!charged.ok) throw new Error('quota charge disagreed with the batch plan');
       }
       const freedNow = dropped.size > 0 ? await dropBlobRefs(trx, accountId, dropped) : [];
-      return { planned: plan.results, freed: freedNow, lastSeq: account.lastSeq };
+      return { planned: plan.results, freed: freedNow, lastSeq: account.lastSeq, storageFreed: plan.recordDelta < 0 || freedNow.length > 0 };
     }));
   }
   // After the commit: long-polls of this account (other devices) re-read the feed at once.
-  if (planned.some((r) => r.status === 'ok')) ctx.notifier.publish(accountId, lastSeq);
+  if (planned.some((r) => r.status === 'ok')) ctx.notifier.publish(accountId, { kind: 'feed', seq: lastSeq });
+  // Devices paused for storage may fit now, whichever zones they listen to.
+  if (storageFreed) ctx.notifier.publish(accountId, { kind: 'storage' });
   if (freed.length > 0) await removeFreedBlobs(ctx.blobs, freed, log);
   const results: WriteResult[] = new Array<WriteResult>(raw.length);
   for (const [index, result] of invalid) results[index] = result;

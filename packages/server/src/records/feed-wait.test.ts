@@ -7,8 +7,9 @@ import { signedInServer, type TestServer } from '../testing/test-server.js';
 describeEachDatabase('change feed long-poll (wait=N)', (kind) => {
   let server: TestServer;
   let token: string;
+  let accountId: string;
   beforeEach(async () => {
-    ({ server, token } = await signedInServer(kind));
+    ({ server, token, accountId } = await signedInServer(kind));
   });
   afterEach(async () => server.close());
 
@@ -59,6 +60,28 @@ describeEachDatabase('change feed long-poll (wait=N)', (kind) => {
     expect(waiting.done).toBe(false);
     await write([{ zone: 'notes', id: 'mine', baseVersion: 0, data: {} }]);
     expect((await waiting.promise).json<ChangesResponse>().changes.map((c) => c.id)).toEqual(['mine']);
+  });
+
+  it('wakes with storageChanged when space is freed in another zone or the quota changes; growing use does not wake', async () => {
+    await write([{ zone: 'drive', id: 'big', baseVersion: 0, data: { pad: 'x'.repeat(4000) } }]);
+    const since = (await changes({ zones: 'photos' })).json<ChangesResponse>().token;
+    const waiting = track(changes({ since, zones: 'photos', wait: '60' }));
+    await ticks();
+    await write([{ zone: 'drive', id: 'more', baseVersion: 0, data: { pad: 'y' } }]);
+    await ticks(50);
+    expect(waiting.done).toBe(false);
+    await write([{ zone: 'drive', id: 'big', baseVersion: 1, delete: true }]);
+    const freed = (await waiting.promise).json<ChangesResponse>();
+    expect(freed).toMatchObject({ changes: [], storageChanged: true });
+
+    const again = track(changes({ since: freed.token, zones: 'photos', wait: '60' }));
+    await ticks();
+    expect(again.done).toBe(false);
+    const raised = await server.request({ method: 'PUT', url: `/v1/admin/accounts/${accountId}/quota`, token, payload: { quotaBytes: 10_000_000_000 } });
+    expect(raised.statusCode, raised.body).toBe(200);
+    expect((await again.promise).json<ChangesResponse>()).toMatchObject({ changes: [], storageChanged: true });
+    // A plain page never carries the flag.
+    expect((await changes({ since: freed.token, zones: 'photos' })).json<ChangesResponse>().storageChanged).toBeUndefined();
   });
 
   it('answers an empty page with a usable token at the timeout', async () => {

@@ -16,9 +16,11 @@ export async function waitForChangesJson(
   signal: AbortSignal,
 ): Promise<string> {
   let moved: boolean;
+  let storageChanged = false;
   let wake: (() => void) | undefined;
   // Subscribed before the first read: a commit between the read and the wait still wakes us.
-  const unsubscribe = ctx.notifier.subscribe(accountId, () => {
+  const unsubscribe = ctx.notifier.subscribe(accountId, (event) => {
+    if (event.kind === 'storage') storageChanged = true;
     moved = true;
     wake?.();
   });
@@ -28,7 +30,9 @@ export async function waitForChangesJson(
       moved = false;
       const page = await readChangesPage(ctx, accountId, request);
       const left = deadline - Date.now();
-      if (page.count > 0 || left <= 0 || signal.aborted) return page.json;
+      if (page.count > 0 || left <= 0 || signal.aborted) return storageChanged ? withStorageChanged(page.json) : page.json;
+      // Nothing new in these zones, but space was freed or the quota changed: a device paused for storage wants to know now.
+      if (storageChanged) return withStorageChanged(page.json);
       // A publish during the read (another zone, or our own write) is re-read at once.
       if (!moved) await sleepUntilWoken(left, signal, (fn) => (wake = fn));
       wake = undefined;
@@ -49,4 +53,9 @@ function sleepUntilWoken(ms: number, signal: AbortSignal, setWake: (fn: () => vo
     signal.addEventListener('abort', done, { once: true });
     setWake(done);
   });
+}
+
+/** Adds `"storageChanged": true` to a page's JSON (an object ending in `}`). */
+function withStorageChanged(json: string): string {
+  return `${json.slice(0, -1)},"storageChanged":true}`;
 }
