@@ -1,5 +1,11 @@
 // The HTTP API client: typed calls, protocol/time headers, error bodies rebuilt as NimbusError, automatic token refresh.
 import {
+  BLOB_PACK_CONTENT_TYPE,
+  BLOB_ROUTES,
+  encodeBlobPack,
+  blobPackResponse,
+  type BlobPackEntry,
+  type BlobPackResponse,
   HEADERS,
   NimbusError,
   PROTOCOL_VERSION,
@@ -114,6 +120,8 @@ interface CallOptions<S extends z.ZodType> {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   body?: unknown;
+  /** A binary body instead of JSON: its content type and its pieces, sent one after another. */
+  binary?: { contentType: string; parts: readonly Uint8Array[] };
   schema: S;
   /** Send the access token (and refresh it once if it ran out). */
   auth: boolean | 'if-signed-in';
@@ -260,6 +268,12 @@ export class ApiClient {
     return this.parseJson(response, uploadChunkResponse);
   }
 
+  /** POST /v1/blobs/pack: many small blobs in one request, all stored or none (507 QUOTA_EXCEEDED when they do not fit). */
+  uploadBlobPack(entries: readonly BlobPackEntry[], bodies: readonly Uint8Array[], signal?: AbortSignal): Promise<BlobPackResponse> {
+    const binary = { contentType: BLOB_PACK_CONTENT_TYPE, parts: encodeBlobPack(entries, bodies) };
+    return this.call({ method: 'POST', path: BLOB_ROUTES.pack, binary, schema: blobPackResponse, auth: true, signal });
+  }
+
   completeUpload(uploadId: string, signal?: AbortSignal): Promise<UploadView> {
     const path = `/v1/uploads/${encodeURIComponent(uploadId)}/complete`;
     return this.call({ method: 'POST', path, schema: uploadView, auth: true, signal });
@@ -382,6 +396,7 @@ export class ApiClient {
       accept: 'application/json',
     };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.binary) headers['content-type'] = options.binary.contentType;
     if (withToken && this.tokens) headers['authorization'] = `Bearer ${this.tokens.accessToken}`;
     let response: Response;
     try {
@@ -389,6 +404,7 @@ export class ApiClient {
         method: options.method,
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.binary ? { body: Buffer.concat(options.binary.parts) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {

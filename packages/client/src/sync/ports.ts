@@ -7,7 +7,7 @@ import type { LocalStore } from '../store/local-store.js';
 /** The API calls the engine makes (the ApiClient has them all; a test may wrap or fake them). */
 export type SyncTransport = Pick<
   ApiClient,
-  'writeRecords' | 'getRecord' | 'changes' | 'checkBlobs' | 'createUpload' | 'getUpload' | 'putUploadChunk' | 'completeUpload' | 'downloadBlob'
+  'writeRecords' | 'getRecord' | 'changes' | 'checkBlobs' | 'createUpload' | 'getUpload' | 'putUploadChunk' | 'completeUpload' | 'uploadBlobPack' | 'downloadBlob'
 >;
 
 export interface EngineDeps {

@@ -2,8 +2,10 @@
 import type { RecordWrite } from '@nimbus/protocol';
 import { describeItemError } from '../engine/classify.js';
 import type { Lane } from '../engine/lanes.js';
-import type { OutboxBlob, OutboxOp } from '../store/outbox.js';
+import type { OutboxOp } from '../store/outbox.js';
+import { packable, uploadInPacks, type BlobJob } from './blob-pack.js';
 import { meterOf, missingBlobs, uploadBlob } from './blob-transfer.js';
+import { inParallel } from './in-parallel.js';
 import { guard, type PassContext } from './pass-context.js';
 import { handleAnswer, landed } from './push-answers.js';
 
@@ -65,7 +67,7 @@ async function pushBatch(ctx: PassContext, lane: Lane, items: OutboxOp[]): Promi
   return moved;
 }
 
-/** Small blobs uploaded at the same time (each is a few round trips); big ones go one at a time. */
+/** Small blobs uploaded at the same time when they cannot go in packs (each is a few round trips); big ones go one at a time. */
 const SMALL_PARALLEL = 8;
 
 /** Uploads the batch's missing blobs; returns the items whose blobs are all on the server. */
@@ -79,12 +81,12 @@ async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): P
   }
   const missing = checked.value;
   // One upload per missing blob (the first op naming it supplies the file); an op is ready when all of its blobs are up.
-  const jobs = new Map<string, { blob: OutboxBlob; op: OutboxOp }>();
+  const jobs = new Map<string, BlobJob>();
   for (const op of items) for (const blob of op.kind === 'put' ? op.blobs : []) if (missing.has(blob.sha256) && !jobs.has(blob.sha256)) jobs.set(blob.sha256, { blob, op });
   const failed = new Map<number, string>(); // op seq → reason
   const up = new Set<string>();
   const meter = meterOf(ctx);
-  const uploadOne = async ({ blob, op }: { blob: OutboxBlob; op: OutboxOp }): Promise<void> => {
+  const uploadOne = async ({ blob, op }: BlobJob): Promise<void> => {
     if (ctx.laneStops.has(lane)) return;
     const result = await guard(ctx, lane, () => uploadBlob(ctx.transport, blob, op.zone, ctx.tuning.chunkBytes, ctx.signal, meter));
     if (result.ok) {
@@ -96,26 +98,12 @@ async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): P
     else failed.set(op.seq, describeItemError(result.error));
   };
   const all = [...jobs.values()];
-  await inParallel(all.filter((j) => j.blob.size <= ctx.tuning.chunkBytes), SMALL_PARALLEL, uploadOne);
+  // Small files go many per request; what a pack could not take (an older server, a full account) one by one.
+  const unpacked = await uploadInPacks(ctx, lane, all.filter((j) => packable(j.blob, ctx.tuning.chunkBytes)), { up, failed });
+  const small = all.filter((j) => !packable(j.blob, ctx.tuning.chunkBytes) && j.blob.size <= ctx.tuning.chunkBytes);
+  await inParallel([...unpacked, ...small], SMALL_PARALLEL, uploadOne);
   await inParallel(all.filter((j) => j.blob.size > ctx.tuning.chunkBytes), 1, uploadOne);
   if (all.length > 0) ctx.progress();
   if (failed.size > 0) ctx.store.tx(() => failed.forEach((reason, seq) => ctx.outbox.fail(seq, reason, false)));
   return items.filter((op) => (op.kind === 'put' ? op.blobs : []).every((b) => !missing.has(b.sha256) || up.has(b.sha256)));
-}
-
-/** Runs `work` over `items`, `limit` at a time; the first error stops new work and is thrown once all settle. */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let error: { e: unknown } | undefined;
-  const runner = async (): Promise<void> => {
-    while (error === undefined && next < items.length) {
-      try {
-        await work(items[next++] as T);
-      } catch (e) {
-        error ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  if (error) throw error.e;
 }

@@ -129,7 +129,7 @@ export async function serverRecords(live: LiveServer, email: string, zone: strin
 /** The ApiClient's methods, bound, as a plain object that a test can override parts of. */
 export function bind<T extends object>(t: T): T {
   const out: Record<string, unknown> = {};
-  for (const key of ['writeRecords', 'getRecord', 'changes', 'checkBlobs', 'createUpload', 'getUpload', 'putUploadChunk', 'completeUpload', 'downloadBlob']) {
+  for (const key of ['writeRecords', 'getRecord', 'changes', 'checkBlobs', 'createUpload', 'getUpload', 'putUploadChunk', 'completeUpload', 'uploadBlobPack', 'downloadBlob']) {
     const fn = (t as Record<string, unknown>)[key];
     if (typeof fn === 'function') out[key] = (fn as (...args: unknown[]) => unknown).bind(t);
   }
