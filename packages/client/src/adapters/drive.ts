@@ -7,7 +7,7 @@ import { sha256Schema, type NimbusRecord } from '@nimbus/protocol';
 import { conflictCopyName } from '../merge/conflict-name.js';
 import { ItemError, type ApplyOptions, type ApplyResult, type LibraryFs, type LocalChange, type MirrorItem, type ScanOptions, type ServiceAdapter } from './adapter.js';
 import { copyFileAtomic } from './atomic-write.js';
-import { hashFile } from './file-hash.js';
+import { hashFile, hashFiles } from './file-hash.js';
 import type { WriteBatch } from './write-batch.js';
 import { asItemErrors } from './item-errors.js';
 import { walkFolder, type WalkEntry } from './library-walk.js';
@@ -85,12 +85,14 @@ export class DriveAdapter implements ServiceAdapter {
     const matched = new Set<string>();
     const moves = new Map<string, string>(); // old parent → new parent, seen through moved files
     const freshFolders: WalkEntry[] = [];
+    // New files are hashed several at a time (thousands dropped in at once); the matching below keeps its order.
+    const freshDigests = await hashFiles(plan.fresh.filter((entry) => entry.kind === 'file').map((entry) => entry.abs));
     for (const entry of plan.fresh) {
       if (entry.kind === 'folder') {
         freshFolders.push(entry);
         continue;
       }
-      const { sha256 } = await hashFile(entry.abs);
+      const { sha256 } = freshDigests.get(entry.abs) ?? (await hashFile(entry.abs));
       const moved = vanishedFiles.get(`${sha256}:${entry.size}`);
       if (moved) {
         vanishedFiles.delete(`${sha256}:${entry.size}`);
