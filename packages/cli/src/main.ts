@@ -7,6 +7,7 @@ import { registerAccount } from './commands/account.js';
 import { registerAgent } from './commands/agent.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
+import { registerNetwork } from './commands/network.js';
 import { registerServe } from './commands/serve.js';
 import { registerServices } from './commands/services.js';
 import { registerStatus } from './commands/status.js';
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAgent(program);
   registerStatus(program);
   registerServices(program);
+  registerNetwork(program);
   registerStorage(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -164,6 +164,34 @@ describe('nimbus sync / agent / status / services between devices', { timeout: 1
     }
   });
 
+  it('a metered network: Drive (cellular off) waits for Wi-Fi without a pause, notes still go; off again, Drive goes', async () => {
+    expect((await a.cli(['services', 'enable', 'drive', '--cellular', 'off'])).code).toBe(0);
+    const on = await a.cli(['network', 'metered', 'on']);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toMatch(/metered — .*drive.* wait for Wi-Fi/);
+    expect(JSON.parse((await a.cli(['network', '--json'])).stdout)).toMatchObject({ metered: true, waitingForWifi: expect.arrayContaining(['drive']) });
+    await a.write('Drive/on-cellular.bin', 'waits for Wi-Fi\n');
+    await a.write('Notes/on-cellular.md', 'small and essential\n');
+    const run = await a.sync(); // waiting for Wi-Fi is not a failure: exit 0
+    expect(run.stdout).toMatch(/waiting for Wi-Fi/);
+    const status = JSON.parse((await a.cli(['status', '--json'])).stdout) as { failure: unknown; pending: Record<string, number> };
+    expect(status.failure).toBeNull();
+    expect(status.pending['drive']).toBeGreaterThan(0);
+    await b.sync();
+    expect(await b.read('Notes/on-cellular.md')).toBe('small and essential\n');
+    expect(await b.exists('Drive/on-cellular.bin')).toBe(false);
+
+    expect((await a.cli(['network', 'metered', 'off'])).stdout).toMatch(/not metered/);
+    await converge();
+    expect(await b.read('Drive/on-cellular.bin')).toBe('waits for Wi-Fi\n');
+    for (const args of [['network', 'metered', 'sometimes'], ['network', 'metered'], ['network', 'bogus']]) {
+      const wrong = await a.cli(args);
+      expect(wrong.code, args.join(' ')).toBe(2);
+      expect(wrong.stderr.trim().split('\n').length, args.join(' ')).toBeLessThanOrEqual(2);
+    }
+    expect((await a.cli(['services', 'enable', 'drive', '--cellular', 'on'])).code).toBe(0);
+  });
+
   it('wrong input: a missing library folder, not signed in — one line, non-zero exit', async () => {
     const missing = await a.cli(['sync'], { NIMBUS_LIBRARY: join(root, 'no-such-folder') });
     expect(missing.code).toBe(2);

@@ -29,6 +29,11 @@ export interface PassContext {
   readonly laneStops: Map<Lane, SyncFailure>;
   /** Services allowed to run in this pass (enabled, and not held back by a metered network). */
   readonly allowed: ReadonlySet<Service>;
+  /**
+   * Services whose folders are scanned: every enabled one, those waiting for Wi-Fi too — their changes are in the
+   * outbox (and counted as waiting) before the network allows them, and nothing is sent until it does.
+   */
+  readonly scanned: ReadonlySet<Service>;
   /** Downloads stopped (LOCAL_STORAGE_FULL). */
   downloadsStopped: SyncFailure | null;
   /** Items moved (pushed or pulled) in this pass. */

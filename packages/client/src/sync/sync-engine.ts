@@ -116,6 +116,7 @@ export class SyncEngine {
       signal,
       laneStops: new Map(),
       allowed: this.#allowed(),
+      scanned: this.#enabled(),
       downloadsStopped: null,
       pushed: 0,
       pulled: 0,
@@ -156,6 +157,12 @@ export class SyncEngine {
     const settings = this.#deps.store.serviceSettings();
     const metered = this.#deps.store.isMetered();
     return new Set(SERVICES.filter((s) => settings[s].enabled && (!metered || settings[s].cellular)));
+  }
+
+  /** Services switched on, whatever the network. */
+  #enabled(): Set<Service> {
+    const settings = this.#deps.store.serviceSettings();
+    return new Set(SERVICES.filter((s) => settings[s].enabled));
   }
 
   #applySettings(): void {

@@ -7,11 +7,11 @@ import { recordLocal, type PassContext } from './pass-context.js';
 import { pullZone } from './pull.js';
 import { pushLane } from './push.js';
 
-/** Scans every allowed service's folder; all changes go into the outbox (and the mirror's local stat) in one transaction. */
+/** Scans every enabled service's folder; all changes go into the outbox (and the mirror's local stat) in one transaction. */
 export async function scanAll(ctx: PassContext, settleMs: number): Promise<number> {
   let found = 0;
   for (const adapter of ctx.adapters.values()) {
-    if (!ctx.allowed.has(adapter.service)) continue;
+    if (!ctx.scanned.has(adapter.service)) continue;
     const mirror = ctx.store.mirrorZone(adapter.zone);
     const onItemError = (error: ItemError) => ctx.setAside(adapter.service, error.path, error.reason);
     const changes = await adapter.scan(mirror, ctx.library, { settleMs, now: ctx.now, onItemError });
