@@ -1,14 +1,14 @@
-// The filesystem blob store adapter: each blob is a file under the root, moved in by rename from staging.
+// The filesystem blob store adapter: each blob is a file under the root, moved in by rename from staging (small ones of a pack written in place).
 import { NimbusError } from '@nimbus/protocol';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertValidKey, IO_CHUNK_BYTES } from './blob-key.js';
-import type { BlobStore, ByteRange, StagedFile } from './blob-store.js';
+import type { BlobStore, ByteRange, ObjectBytes } from './blob-store.js';
 import { eachLimited } from './each-limited.js';
 
-/** File operations of one putFiles in flight at once (libuv runs 4 at a time; more keeps its queue full). */
+/** Files of one putObjects written at once (libuv runs 4 at a time; more keeps its queue full). */
 const FILES_IN_FLIGHT = 32;
 
 export class FsBlobStore implements BlobStore {
@@ -43,20 +43,15 @@ export class FsBlobStore implements BlobStore {
     await fsyncPath(dirname(target), 'r');
   }
 
-  /** fsync every staged file (concurrently: the disk and its journal group them), rename each in, fsync each folder once. */
-  async putFiles(files: readonly StagedFile[]): Promise<void> {
-    const moves = files.map((file) => ({ file, target: this.pathOf(file.key) }));
-    const folders = [...new Set(moves.map((move) => dirname(move.target)))];
-    await eachLimited(files, FILES_IN_FLIGHT, (file) => fsyncPath(file.stagedPath, 'r'));
+  /**
+   * Each file written in place and fsync'd (many at once: the disk's journal groups concurrent fsyncs),
+   * then each folder fsync'd once. No staging and rename: the keys are new and nothing reads them yet.
+   */
+  async putObjects(objects: readonly ObjectBytes[]): Promise<void> {
+    const writes = objects.map((object) => ({ path: this.pathOf(object.key), bytes: object.bytes }));
+    const folders = [...new Set(writes.map((write) => dirname(write.path)))];
     await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));
-    await eachLimited(moves, FILES_IN_FLIGHT, async ({ file, target }) => {
-      try {
-        await rename(file.stagedPath, target);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-        await this.putFile(file.key, file.stagedPath, file.size);
-      }
-    });
+    await eachLimited(writes, FILES_IN_FLIGHT, (write) => writeFile(write.path, write.bytes, { flush: true }));
     await Promise.all(folders.map((folder) => fsyncPath(folder, 'r')));
   }
 

@@ -20,13 +20,13 @@ import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { S3Config } from '../config.js';
 import { assertValidKey, IO_CHUNK_BYTES } from './blob-key.js';
-import type { BlobStore, ByteRange, StagedFile } from './blob-store.js';
+import type { BlobStore, ByteRange, ObjectBytes } from './blob-store.js';
 import { eachLimited } from './each-limited.js';
 
 /** Objects up to this size go up in one PutObject; larger ones in parts of this size (S3 allows 10,000 parts). */
 const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
-/** Small objects of one putFiles sent at once. */
+/** Small objects of one putObjects sent at once. */
 const PUTS_IN_FLIGHT = 16;
 
 export class S3BlobStore implements BlobStore {
@@ -88,9 +88,12 @@ export class S3BlobStore implements BlobStore {
     await unlink(stagedPath);
   }
 
-  /** Each object is put on its own (S3 has no batch put), a few at a time. */
-  async putFiles(files: readonly StagedFile[]): Promise<void> {
-    await eachLimited(files, PUTS_IN_FLIGHT, (file) => this.putFile(file.key, file.stagedPath, file.size));
+  /** Each object is put on its own (S3 has no batch put), a few at a time; durable once S3 acknowledges it. */
+  async putObjects(objects: readonly ObjectBytes[]): Promise<void> {
+    await eachLimited(objects, PUTS_IN_FLIGHT, async ({ key, bytes }) => {
+      assertValidKey(key);
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+    });
   }
 
   private async putMultipart(key: string, stagedPath: string, size: number): Promise<void> {

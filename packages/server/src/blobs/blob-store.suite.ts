@@ -69,13 +69,12 @@ export function runBlobStoreTests(name: string, setup: () => Promise<BlobStoreFi
       expect((await readAll(await store.get('acct1/same-u1'))).toString()).toBe('second');
     });
 
-    it('stores many staged files at once, across folders, and consumes them', async () => {
-      const blobs = Array.from({ length: 40 }, (_, i) => ({ key: `acct${i % 3}/many-${i}-u1`, bytes: randomBytes(i * 37) }));
-      const staged = await Promise.all(blobs.map(async (b) => ({ key: b.key, stagedPath: await stage(b.bytes), size: b.bytes.length })));
-      await store.putFiles(staged);
-      for (const file of staged) expect(existsSync(file.stagedPath)).toBe(false);
-      for (const blob of blobs) expect((await readAll(await store.get(blob.key))).equals(blob.bytes), blob.key).toBe(true);
-      await store.putFiles([]);
+    it('stores many small objects from memory at once, across folders', async () => {
+      const objects = Array.from({ length: 40 }, (_, i) => ({ key: `acct${i % 3}/many-${i}-u1`, bytes: randomBytes(i * 37) }));
+      await store.putObjects(objects);
+      for (const object of objects) expect((await readAll(await store.get(object.key))).equals(object.bytes), object.key).toBe(true);
+      await store.putObjects([]);
+      await expect(store.putObjects([{ key: '../escape', bytes: Buffer.from('x') }])).rejects.toThrow(/invalid blob store key/);
     });
 
     it('answers NOT_FOUND for a missing key', async () => {

@@ -7,11 +7,10 @@ export interface ByteRange {
   end: number;
 }
 
-/** One staged file and the key it is stored under. */
-export interface StagedFile {
+/** A small object held in memory and the key it goes under. */
+export interface ObjectBytes {
   key: string;
-  stagedPath: string;
-  size: number;
+  bytes: Uint8Array;
 }
 
 /**
@@ -30,11 +29,12 @@ export interface BlobStore {
   readonly kind: 'fs' | 's3';
   putFile(key: string, stagedPath: string, size: number): Promise<void>;
   /**
-   * `putFile` for many (small) objects at once, under the same contract for each: all of them are
-   * durable when it resolves, the staged files consumed. Lets an adapter group its fsyncs. When it
-   * rejects, any of the objects may or may not be stored: the caller deletes them all.
+   * Stores many small objects from memory, each under a fresh key that nothing reads yet (no row
+   * names it): the adapter may write in place and group its fsyncs. When it resolves every object
+   * is durable and whole. Until then, or when it rejects, a key may hold none, part or all of its
+   * bytes: the caller then deletes them all and never points at them.
    */
-  putFiles(files: readonly StagedFile[]): Promise<void>;
+  putObjects(objects: readonly ObjectBytes[]): Promise<void>;
   get(key: string, range?: ByteRange): Promise<Readable>;
   delete(key: string): Promise<void>;
   /** Whether the key exists (used by the sweeper and tests). */

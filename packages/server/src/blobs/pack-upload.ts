@@ -1,32 +1,30 @@
 // POST /v1/blobs/pack: many small blobs in one request, verified, stored with grouped fsyncs, charged in one transaction.
 import { decodeBlobPack, NimbusError, type BlobPackEntry, type BlobPackResponse } from '@nimbus/protocol';
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { newId } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
 import { chargeBytes } from '../quota/charge.js';
 import { storageKeyFor } from './blob-key.js';
 import { insertBlobs, lockAccount, presentHashes, type BlobRow } from './blob-queries.js';
-import type { StagedFile } from './blob-store.js';
+import type { ObjectBytes } from './blob-store.js';
 import { eachLimited } from './each-limited.js';
 import { quotaError } from './upload-store.js';
-import { uploadService } from './upload-service.js';
 
-/** Staged files written at once. */
-const WRITES_IN_FLIGHT = 32;
+/** Deletes of a failed pack's objects at once. */
+const DELETES_IN_FLIGHT = 16;
 
 interface NewBlob {
   entry: BlobPackEntry;
-  bytes: Uint8Array;
-  file: StagedFile;
+  object: ObjectBytes;
 }
 
 /**
  * Stores a pack, all or nothing. Every blob is hashed before anything is written (a bad one refuses the
- * pack). The new bytes go into the blob store first — staged in the uploads folder, whose orphans the
- * sweeper removes — then one transaction charges their total (the UPDATE's WHERE is the quota check,
- * as for a single upload) and inserts their rows; if it fails, every stored copy is deleted again. A blob
- * the account has already, or that a racing request stored meanwhile, is answered `present`, charged once.
+ * pack). The new bytes go into the blob store first, durable, under keys unique to this request; then one
+ * transaction charges their total (the UPDATE's WHERE is the quota check, as for a single upload) and
+ * inserts their rows; if it fails, every stored copy is deleted again. A crash in between leaves bytes no
+ * row names (harmless), never a row without bytes. A blob the account has already, or that a racing
+ * request stored meanwhile, is answered `present` and charged once.
  */
 export async function storeBlobPack(ctx: ServerContext, accountId: string, body: Uint8Array): Promise<BlobPackResponse> {
   const { entries, bodies } = decodeBlobPack(body);
@@ -36,13 +34,9 @@ export async function storeBlobPack(ctx: ServerContext, accountId: string, body:
     }
   });
   const present = await presentHashes(ctx.store.reader, accountId, entries.map((entry) => entry.sha256));
-  const staging = await stagingDir(ctx);
   const fresh: NewBlob[] = [];
   entries.forEach((entry, index) => {
-    if (present.has(entry.sha256)) return;
-    const id = newId();
-    const file = { key: storageKeyFor(accountId, entry.sha256, id), stagedPath: staging.pathOf(id), size: entry.size };
-    fresh.push({ entry, bytes: bodies[index]!, file });
+    if (!present.has(entry.sha256)) fresh.push({ entry, object: { key: storageKeyFor(accountId, entry.sha256, newId()), bytes: bodies[index]! } });
   });
   const results = entries.map((entry) => ({ sha256: entry.sha256, status: present.has(entry.sha256) ? ('present' as const) : ('stored' as const) }));
   if (fresh.length === 0) return { results };
@@ -58,12 +52,11 @@ export async function storeBlobPack(ctx: ServerContext, accountId: string, body:
     throw quotaError({ ok: false, usedBytes: early.used_bytes + early.reserved_bytes, quotaBytes: early.quota_bytes, neededBytes: needed });
   }
 
-  const files = fresh.map((blob) => blob.file);
+  const objects = fresh.map((blob) => blob.object);
   try {
-    await eachLimited(fresh, WRITES_IN_FLIGHT, (blob) => writeFile(blob.file.stagedPath, blob.bytes));
-    await ctx.blobs.putFiles(files);
+    await ctx.blobs.putObjects(objects);
   } catch (error) {
-    await forget(ctx, files);
+    await forget(ctx, objects);
     throw error;
   }
 
@@ -79,11 +72,11 @@ export async function storeBlobPack(ctx: ServerContext, accountId: string, body:
         if (!charged.ok) throw quotaError(charged);
       }
       const now = ctx.clock.now();
-      const rows: BlobRow[] = inserting.map(({ entry, file }) => ({
+      const rows: BlobRow[] = inserting.map(({ entry, object }) => ({
         account_id: accountId,
         sha256: entry.sha256,
         size: entry.size,
-        storage_key: file.key,
+        storage_key: object.key,
         zone: entry.zone,
         refcount: 0,
         created_at: now,
@@ -92,31 +85,17 @@ export async function storeBlobPack(ctx: ServerContext, accountId: string, body:
       return already;
     });
   } catch (error) {
-    await forget(ctx, files);
+    await forget(ctx, objects);
     throw error;
   }
   if (raced.size > 0) {
-    await forget(ctx, fresh.filter((blob) => raced.has(blob.entry.sha256)).map((blob) => blob.file));
+    await forget(ctx, fresh.filter((blob) => raced.has(blob.entry.sha256)).map((blob) => blob.object));
     for (const result of results) if (raced.has(result.sha256)) result.status = 'present';
   }
   return { results };
 }
 
-/** Removes stored copies no row points at (their keys are unique to this request) and any staged file left. */
-async function forget(ctx: ServerContext, files: readonly StagedFile[]): Promise<void> {
-  await eachLimited(files, WRITES_IN_FLIGHT, async (file) => {
-    await ctx.blobs.delete(file.key).catch(() => undefined);
-    await rm(file.stagedPath, { force: true }).catch(() => undefined);
-  });
-}
-
-const stagingReady = new WeakMap<ServerContext, Promise<unknown>>();
-
-/** The upload service's staging folder (same filesystem as the blob store), created once. */
-async function stagingDir(ctx: ServerContext) {
-  const { staging } = uploadService(ctx);
-  let ready = stagingReady.get(ctx);
-  if (!ready) stagingReady.set(ctx, (ready = mkdir(staging.dir, { recursive: true })));
-  await ready;
-  return staging;
+/** Removes stored copies no row points at (their keys are unique to this request). */
+async function forget(ctx: ServerContext, objects: readonly ObjectBytes[]): Promise<void> {
+  await eachLimited(objects, DELETES_IN_FLIGHT, (object) => ctx.blobs.delete(object.key).catch(() => undefined));
 }
