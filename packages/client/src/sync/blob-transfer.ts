@@ -24,7 +24,8 @@ export const meterOf = (ctx: { bytes?(done: number, total: number): void }): Met
 
 /**
  * Gets one blob onto the server: an upload session is created (or found again — the server keeps the
- * account's unfinished one per hash), bytes go from the server's offset in `chunkBytes` PUTs, then complete.
+ * account's unfinished one per hash), bytes go from the server's offset in PUTs of up to `chunkBytes`, then
+ * complete. A cut PUT resumes from the offset the server kept, not from the start of that PUT.
  * A file that changed since the scan fails to verify (UPLOAD_MISMATCH): the caller treats it as the item's error.
  */
 export async function uploadBlob(
@@ -45,19 +46,25 @@ export async function uploadBlob(
   meter?.expect(blob.size - offset);
   while (offset < blob.size) {
     signal?.throwIfAborted();
-    const end = Math.min(blob.size, offset + chunkBytes);
+    const end = Math.min(blob.size, offset + Math.min(chunkBytes, LIMITS.uploadChunkMaxBytes));
+    // Bytes are shown as they go; what the server confirms settles the count (never shown twice).
+    let shown = 0;
+    const onBytes = (bytes: number): void => {
+      shown += bytes;
+      meter?.moved(bytes);
+    };
+    let reached: number;
     try {
-      offset = (await transport.putUploadChunk(uploadId, blob.file, offset, end, signal)).offset;
+      reached = (await transport.putUploadChunk(uploadId, blob.file, offset, end, signal, onBytes)).offset;
     } catch (error) {
       // A PUT cut short leaves the server at some offset of its own: ask, and go on from there.
       if (signal?.aborted) throw error;
       const again = await transport.getUpload(uploadId, signal).catch(() => undefined);
       if (again === undefined || again.offset <= offset) throw error;
-      meter?.moved(again.offset - offset);
-      offset = again.offset;
-      continue;
+      reached = again.offset;
     }
-    meter?.moved(end - offset);
+    meter?.moved(Math.max(0, reached - offset - shown));
+    offset = reached;
   }
   view = await transport.completeUpload(uploadId, signal);
   if (!view.complete) throw new NimbusError('INTERNAL', 'the upload did not complete');

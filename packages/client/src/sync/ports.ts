@@ -34,7 +34,10 @@ export interface EngineTuning {
   batchSize: number;
   /** Records per change-feed page (≤ LIMITS.feedMaxPage). */
   feedPageSize: number;
-  /** Bytes per upload PUT. */
+  /**
+   * Bytes per upload PUT. The server keeps whatever part of a cut PUT arrived, so this bounds a request, not
+   * how much a resume sends again; few PUTs keep a big file streaming (each one waits for its answer).
+   */
   chunkBytes: number;
   /** Files modified less than this ago are left for the next scan (still being written). */
   settleMs: number;
@@ -49,7 +52,7 @@ export interface EngineTuning {
 export const DEFAULT_TUNING: EngineTuning = {
   batchSize: 1000,
   feedPageSize: 5000,
-  chunkBytes: 8 * 1024 * 1024,
+  chunkBytes: 1024 * 1024 * 1024,
   settleMs: 0,
   stallAfterMs: 5 * 60_000,
   maxRounds: 8,

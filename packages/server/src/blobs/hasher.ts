@@ -1,4 +1,5 @@
-// SHA-256 of upload bytes on a worker thread, so hashing runs beside the socket and disk work.
+// SHA-256 of staged upload files on a worker thread that reads the bytes back from the file as they are written:
+// the main thread copies nothing and sends only "N more bytes are down" (the bytes are still in the page cache).
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { IO_CHUNK_BYTES } from './blob-key.js';
@@ -7,33 +8,64 @@ import { IO_CHUNK_BYTES } from './blob-key.js';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const hashes = new Map();
+const { openSync, readSync, closeSync } = require('node:fs');
+const states = new Map();
+const buffer = Buffer.allocUnsafe(${4 * IO_CHUNK_BYTES});
+function extend(state, path, upTo) {
+  const fd = openSync(path, 'r');
+  try {
+    while (state.at < upTo) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, upTo - state.at), state.at);
+      if (n === 0) throw new Error('the staged file is shorter than the bytes written to it');
+      state.hash.update(buffer.subarray(0, n));
+      state.at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 parentPort.on('message', (m) => {
-  if (m.type === 'update') {
-    let h = hashes.get(m.key);
-    if (!h) hashes.set(m.key, (h = createHash('sha256')));
-    h.update(new Uint8Array(m.data));
-    parentPort.postMessage({ type: 'ack', bytes: m.data.byteLength });
+  if (m.type === 'extend') {
+    let state = states.get(m.key);
+    if (!state) states.set(m.key, (state = { hash: createHash('sha256'), at: 0, error: undefined }));
+    if (!state.error) {
+      try {
+        extend(state, m.path, m.upTo);
+      } catch (error) {
+        state.error = String(error && error.message || error);
+      }
+    }
+    parentPort.postMessage({ type: 'ack', bytes: m.bytes });
   } else if (m.type === 'digest') {
-    const h = hashes.get(m.key) || createHash('sha256');
-    hashes.delete(m.key);
-    parentPort.postMessage({ type: 'digest', seq: m.seq, digest: h.digest('hex') });
+    const state = states.get(m.key);
+    states.delete(m.key);
+    if (state && state.error) parentPort.postMessage({ type: 'digest', seq: m.seq, error: state.error });
+    else parentPort.postMessage({ type: 'digest', seq: m.seq, digest: (state ? state.hash : createHash('sha256')).digest('hex') });
   } else if (m.type === 'drop') {
-    hashes.delete(m.key);
+    states.delete(m.key);
   }
 });`;
 
-/** Bytes posted to the worker and not yet hashed, above which writers wait (bounded memory). */
+/** Bytes written and not yet hashed, above which writers wait (so the worker reads from the page cache, not the disk). */
 const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** Written bytes are announced to the worker in steps of at least this much (fewer messages). */
+const STEP_BYTES = IO_CHUNK_BYTES;
 
-type WorkerMessage = { type: 'ack'; bytes: number } | { type: 'digest'; seq: number; digest: string };
+type WorkerMessage = { type: 'ack'; bytes: number } | { type: 'digest'; seq: number; digest?: string; error?: string };
+
+interface Running {
+  path: string;
+  /** Bytes known to be in the file. */
+  written: number;
+  /** Bytes announced to the worker. */
+  announced: number;
+}
 
 /**
- * One running hash per key, computed on a shared, unref'd worker thread. Bytes are copied in
- * batches of about 1 MiB (one memcpy, then the batch is transferred without another copy).
- * If the worker fails, digests reject and callers hash from disk instead.
+ * One running hash per key over a file that grows by appends, computed on a shared, unref'd worker
+ * thread. If the worker fails (or cannot read the file), digests reject and callers hash from disk instead.
  */
-export class OffThreadHasher {
+export class StagedFileHasher {
   private worker: Worker | undefined;
   private readonly prefix = randomBytes(6).toString('hex');
   private counter = 0;
@@ -43,21 +75,21 @@ export class OffThreadHasher {
   private backlog = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly digests = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
-  private readonly batches = new Map<string, { buffers: Buffer[]; bytes: number }>();
+  private readonly running = new Map<string, Running>();
 
-  /** A fresh key for a new running hash. */
-  newKey(): string {
-    return `${this.prefix}:${this.generation}:${++this.counter}`;
+  /** A fresh key for a new running hash of the file at `path`, from its first byte. */
+  newKey(path: string): string {
+    const key = `${this.prefix}:${this.generation}:${++this.counter}`;
+    this.running.set(key, { path, written: 0, announced: 0 });
+    return key;
   }
 
-  update(key: string, buffers: readonly Buffer[]): void {
-    let batch = this.batches.get(key);
-    if (!batch) this.batches.set(key, (batch = { buffers: [], bytes: 0 }));
-    for (const buffer of buffers) {
-      batch.buffers.push(buffer);
-      batch.bytes += buffer.length;
-    }
-    if (batch.bytes >= IO_CHUNK_BYTES) this.flush(key);
+  /** `bytes` more were appended to the key's file (and are down: the worker may read them). */
+  wrote(key: string, bytes: number): void {
+    const state = this.running.get(key);
+    if (!state) return;
+    state.written += bytes;
+    if (state.written - state.announced >= STEP_BYTES) this.announce(key, state);
   }
 
   /** Resolves once the worker's backlog is small enough to take more. */
@@ -66,8 +98,10 @@ export class OffThreadHasher {
   }
 
   async digest(key: string): Promise<string> {
-    if (key.split(':')[1] !== String(this.generation)) throw new Error('the hashing worker restarted: hash from disk');
-    this.flush(key);
+    const state = this.running.get(key);
+    this.running.delete(key);
+    if (!state || key.split(':')[1] !== String(this.generation)) throw new Error('the hashing worker restarted: hash from disk');
+    this.announce(key, state);
     const seq = ++this.seq;
     const answer = new Promise<string>((resolve, reject) => this.digests.set(seq, { resolve, reject }));
     this.post({ type: 'digest', key, seq });
@@ -75,24 +109,20 @@ export class OffThreadHasher {
   }
 
   drop(key: string): void {
-    this.batches.delete(key);
+    this.running.delete(key);
     if (this.worker) this.post({ type: 'drop', key });
   }
 
-  private flush(key: string): void {
-    const batch = this.batches.get(key);
-    if (!batch || batch.bytes === 0) return;
-    this.batches.delete(key);
-    // Its own ArrayBuffer (never the shared pool), so it can be transferred.
-    const data = Buffer.allocUnsafeSlow(batch.bytes);
-    let at = 0;
-    for (const buffer of batch.buffers) at += buffer.copy(data, at);
-    this.backlog += batch.bytes;
-    this.post({ type: 'update', key, data: data.buffer }, [data.buffer]);
+  private announce(key: string, state: Running): void {
+    const bytes = state.written - state.announced;
+    if (bytes === 0) return;
+    state.announced = state.written;
+    this.backlog += bytes;
+    this.post({ type: 'extend', key, path: state.path, upTo: state.written, bytes });
   }
 
-  private post(message: object, transfer: ArrayBuffer[] = []): void {
-    this.ensureWorker().postMessage(message, transfer);
+  private post(message: object): void {
+    this.ensureWorker().postMessage(message);
   }
 
   private ensureWorker(): Worker {
@@ -104,8 +134,10 @@ export class OffThreadHasher {
         if (this.backlog <= MAX_BACKLOG_BYTES) for (const wake of this.waiting.splice(0)) wake();
         return;
       }
-      this.digests.get(message.seq)?.resolve(message.digest);
+      const pending = this.digests.get(message.seq);
       this.digests.delete(message.seq);
+      if (message.digest !== undefined) pending?.resolve(message.digest);
+      else pending?.reject(new Error(`the staged file could not be hashed: ${message.error ?? 'unknown error'}`));
     });
     const fail = (error: Error): void => {
       if (this.worker !== worker) return;
@@ -113,7 +145,7 @@ export class OffThreadHasher {
       this.worker = undefined;
       this.generation++;
       this.backlog = 0;
-      this.batches.clear();
+      this.running.clear();
       for (const pending of this.digests.values()) pending.reject(error);
       this.digests.clear();
       for (const wake of this.waiting.splice(0)) wake();
@@ -127,10 +159,10 @@ export class OffThreadHasher {
   }
 }
 
-let shared: OffThreadHasher | undefined;
+let shared: StagedFileHasher | undefined;
 
 /** The process's hasher (one worker thread for every upload). */
-export function sharedHasher(): OffThreadHasher {
-  shared ??= new OffThreadHasher();
+export function sharedHasher(): StagedFileHasher {
+  shared ??= new StagedFileHasher();
   return shared;
 }

@@ -11,10 +11,11 @@ import { IO_CHUNK_BYTES } from './blob-key.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Where appended bytes are hashed as they pass. */
+/** Where appended bytes are hashed once they are down in the file. */
 export interface HashSink {
-  update(buffers: readonly Buffer[], bytes: number): void;
-  /** Resolves when the hasher can take more (bounds the memory of a slow hasher). */
+  /** `bytes` more reached the file. */
+  wrote(bytes: number): void;
+  /** Resolves when the hasher can take more (a hasher far behind would read from the disk, not the page cache). */
   room(): Promise<void>;
 }
 
@@ -23,7 +24,7 @@ export interface AppendOptions {
   maxBytes: number;
   /** Error to fail with when the body goes past maxBytes. */
   tooLong: () => NimbusError;
-  /** Fed with every byte as it passes, when the hash state is known to cover the file so far. */
+  /** Told of every byte written, when the hash state is known to cover the file so far. */
   hash: HashSink | undefined;
   signal: AbortSignal;
 }
@@ -94,8 +95,8 @@ export class Staging {
 }
 
 /**
- * One stream that counts, hashes and writes (writev of whatever queued up while the disk was
- * busy): no extra copy and no extra stream stage per chunk. The fd belongs to the caller.
+ * One stream that counts and writes (writev of whatever queued up while the disk was busy), then tells
+ * the hasher: no copy and no extra stream stage per chunk. The fd belongs to the caller.
  */
 class StagedFileWriter extends Writable {
   private received = 0;
@@ -115,7 +116,6 @@ class StagedFileWriter extends Writable {
     if (this.received + bytes > this.options.maxBytes) return done(this.options.tooLong());
     this.received += bytes;
     const sink = this.options.hash;
-    sink?.update(buffers, bytes);
     this.inFlight = new Promise((settled) =>
       writeAll(this.fd, buffers, (error) => {
         const finish = (): void => {
@@ -124,6 +124,7 @@ class StagedFileWriter extends Writable {
           done(error);
         };
         if (error || !sink) return finish();
+        sink.wrote(bytes);
         void sink.room().then(finish);
       }),
     );

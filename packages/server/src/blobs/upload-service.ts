@@ -103,7 +103,7 @@ export class UploadService {
             maxBytes === room
               ? pastEnd(upload.size)
               : new NimbusError('PAYLOAD_TOO_LARGE', `one PUT carries at most ${maxBytes} bytes`, { limit: maxBytes }),
-          hash: this.transfers.hashAt(id, current),
+          hash: this.transfers.hashAt(id, current, this.staging.pathOf(id)),
           signal,
         });
       } catch (error) {

@@ -1,5 +1,5 @@
 // In-process state of upload sessions: one transfer at a time per upload, and the running hash of its bytes.
-import { sharedHasher, type OffThreadHasher } from './hasher.js';
+import { sharedHasher, type StagedFileHasher } from './hasher.js';
 import type { HashSink } from './staging.js';
 
 interface HashState {
@@ -22,7 +22,7 @@ export class UploadTransfers {
   private readonly active = new Map<string, Holder>();
   private readonly tails = new Map<string, Promise<void>>();
 
-  constructor(private readonly hasher: OffThreadHasher = sharedHasher()) {}
+  constructor(private readonly hasher: StagedFileHasher = sharedHasher()) {}
 
   async exclusive<T>(id: string, preempt: boolean, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (preempt) this.active.get(id)?.controller.abort();
@@ -48,19 +48,19 @@ export class UploadTransfers {
     return this.tails.has(id);
   }
 
-  /** A sink for the running hash if it covers exactly `offset` staged bytes (a fresh one at 0); otherwise none. */
-  hashAt(id: string, offset: number): HashSink | undefined {
+  /** A sink for the running hash of the staged file at `path` if it covers exactly `offset` bytes (a fresh one at 0); otherwise none. */
+  hashAt(id: string, offset: number, path: string): HashSink | undefined {
     let state = this.hashes.get(id);
     if (!state || state.bytes !== offset) {
       this.drop(id);
       if (offset !== 0) return undefined;
-      state = { key: this.hasher.newKey(), bytes: 0 };
+      state = { key: this.hasher.newKey(path), bytes: 0 };
       this.hashes.set(id, state);
     }
     const current = state;
     return {
-      update: (buffers, bytes) => {
-        this.hasher.update(current.key, buffers);
+      wrote: (bytes) => {
+        this.hasher.wrote(current.key, bytes);
         current.bytes += bytes;
       },
       room: () => this.hasher.room(),

@@ -1,0 +1,69 @@
+// A byte range of a file sent as one streamed HTTP request body with node:http(s): the file's ReadStream is piped
+// into the socket (backpressure kept, no web-stream copies, nothing buffered beyond the stream's own window).
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Bytes read from the file per piece: big enough for few syscalls, small enough to bound memory. */
+const READ_BYTES = 1024 * 1024;
+/** A link that moves nothing for this long is given up (a black-holed connection must not hang a pass). */
+const IDLE_TIMEOUT_MS = 120_000;
+
+export interface FileRangeRequest {
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+  file: string;
+  /** Bytes [start, end) of the file. */
+  start: number;
+  end: number;
+  signal?: AbortSignal | undefined;
+  /** Told of bytes as they are handed to the socket. */
+  onBytes?: ((bytes: number) => void) | undefined;
+}
+
+export interface PlainResponse {
+  status: number;
+  text: string;
+}
+
+/** Sends the range; resolves with the answer, even one that came before the whole body was sent (an early refusal). */
+export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let settled = false;
+    const settle = (error: unknown, response?: PlainResponse): void => {
+      if (settled) return;
+      settled = true;
+      if (response) resolve(response);
+      else reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const target = new URL(request.url);
+    const transport = target.protocol === 'https:' ? https : http;
+    const headers = { ...request.headers, 'content-length': String(request.end - request.start) };
+    const req = transport.request(target, { method: request.method, headers, ...(request.signal ? { signal: request.signal } : {}) }, (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
+      res.on('error', settle);
+      res.on('close', () => settle(new Error('the connection closed before the answer was complete')));
+    });
+    req.on('error', (error) => {
+      if (!answered) settle(error);
+    });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    const body =
+      request.end > request.start
+        ? createReadStream(request.file, { start: request.start, end: request.end - 1, highWaterMark: READ_BYTES })
+        : Readable.from([]);
+    const onBytes = request.onBytes;
+    if (onBytes) body.on('data', (chunk: Buffer) => onBytes(chunk.length));
+    // A server that refuses early closes the connection: the body then fails to send, and the answer is what counts.
+    pipeline(body, req).catch((error: unknown) => {
+      if (!answered) settle(error);
+    });
+  });
+}
