@@ -1,7 +1,6 @@
-// SHA-256 of a file, streamed (a 1 GB video never sits in memory); small files in one read.
+// SHA-256 of a file, read in pieces (a 1 GB video never sits in memory); small files in one read.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export interface FileDigest {
   readonly sha256: string;
@@ -13,6 +12,9 @@ const READ_WHOLE_BYTES = 1024 * 1024;
 /** Files hashed at the same time by hashFiles. */
 const HASHES_IN_FLIGHT = 16;
 
+/** Buffer size of a big file's reads (two per file being hashed, HASHES_IN_FLIGHT files at a time). */
+const READ_BYTES = 1024 * 1024;
+
 /** Hashes the file as it is read; `size` is the bytes actually hashed (not a separate stat). */
 export async function hashFile(file: string): Promise<FileDigest> {
   const handle = await open(file, 'r');
@@ -21,15 +23,30 @@ export async function hashFile(file: string): Promise<FileDigest> {
       const bytes = await handle.readFile();
       return { sha256: hashText(bytes), size: bytes.length };
     }
+    return await hashBig(handle);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Two buffers, reused: the next read runs while the last one is hashed, and nothing is allocated per read
+ * (a stream's new 1 MiB buffer per read made the garbage collector cost a third of hashing a 1 GB file).
+ */
+async function hashBig(handle: FileHandle): Promise<FileDigest> {
   const hash = createHash('sha256');
+  const buffers = [Buffer.allocUnsafeSlow(READ_BYTES), Buffer.allocUnsafeSlow(READ_BYTES)] as const;
   let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    hash.update(buf);
+  let turn: 0 | 1 = 0;
+  let reading = handle.read(buffers[turn], 0, READ_BYTES, 0);
+  for (;;) {
+    const { bytesRead } = await reading;
+    if (bytesRead === 0) break;
+    const filled = buffers[turn];
+    size += bytesRead;
+    turn = turn === 0 ? 1 : 0;
+    reading = handle.read(buffers[turn], 0, READ_BYTES, size);
+    hash.update(filled.subarray(0, bytesRead));
   }
   return { sha256: hash.digest('hex'), size };
 }
