@@ -33,6 +33,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Trust X-Forwarded-For (behind a reverse proxy) for the per-address login limit. */
   trustProxy: boolean;
+  /** `nats://…`: change notifications cross to the other server processes on this database; null = in-process only. */
+  natsUrl: string | null;
 }
 
 export interface ServerFlags {
@@ -45,6 +47,7 @@ export interface ServerFlags {
   registration?: string | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
+  nats?: string | undefined;
 }
 
 const UNITS: Record<string, number> = {
@@ -114,5 +117,7 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     uploadExpiryMs: parseDuration(env['NIMBUS_UPLOAD_EXPIRY'] ?? '24h'),
     logLevel: env['NIMBUS_LOG_LEVEL'] ?? 'info',
     trustProxy: env['NIMBUS_TRUST_PROXY'] === 'true',
+    // An empty NIMBUS_NATS_URL= is "off", like leaving it out.
+    natsUrl: pick(flags.nats, 'NIMBUS_NATS_URL') || null,
   };
 }

@@ -10,7 +10,8 @@ import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { openMetadataStore } from './db/metadata-store.js';
 import { createMetrics } from './metrics.js';
-import { MemoryChangeNotifier } from './notify/notifier-memory.js';
+import type { ChangeNotifier } from './notify/change-notifier.js';
+import { openChangeNotifier } from './notify/open-change-notifier.js';
 import { startSweeper } from './sweeper.js';
 
 export interface RunningServer {
@@ -41,6 +42,18 @@ export function createLogger(level: string): Logger {
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // First: an unreachable NATS fails the start before storage is opened.
+  const notifier = await openChangeNotifier(config, logger);
+  try {
+    return await startWithNotifier(config, options, logger, notifier);
+  } catch (error) {
+    // A NATS connection left open would keep a failed `nimbus serve` running (it reconnects for ever).
+    await notifier.close();
+    throw error;
+  }
+}
+
+async function startWithNotifier(config: ServerConfig, options: StartOptions, logger: Logger, notifier: ChangeNotifier): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   // Blobs, staged uploads and (without --db) the SQLite file live here.
   await mkdir(config.dataDir, { recursive: true });
@@ -53,7 +66,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     clock,
     metrics: createMetrics(),
     requireAuth: createAuthGuard(store, clock),
-    notifier: new MemoryChangeNotifier(),
+    notifier,
   };
   const https = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : undefined;
   const app = await buildApp(ctx, { logger, https });

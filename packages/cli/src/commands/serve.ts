@@ -16,6 +16,7 @@ export function registerServe(program: Command): void {
     .option('--registration <open|closed>', 'whether anyone may create an account (NIMBUS_REGISTRATION, default open)')
     .option('--tls-cert <file>', 'PEM certificate for HTTPS (NIMBUS_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key for HTTPS (NIMBUS_TLS_KEY)')
+    .option('--nats <url>', 'nats://… to wake long-polls across several server processes on one database (NIMBUS_NATS_URL)')
     .action(async (flags: ServerFlags) => {
       // Loaded here so that device commands do not pay for the server's start-up.
       const { ConfigError, resolveServerConfig, startServer } = await import('@nimbus/server');
