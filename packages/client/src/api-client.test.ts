@@ -1,7 +1,10 @@
 import { HEADERS, NimbusError, PROTOCOL_VERSION, type SessionTokens } from '@nimbus/protocol';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApiClient, TransportError, normalizeServerUrl } from './api-client.js';
+import { classify, UnexpectedAnswerError } from './engine/classify.js';
 
 interface Seen {
   url: string;
@@ -102,6 +105,28 @@ describe('ApiClient', () => {
     const { fetch } = fakeFetch(() => new Response('<html>sign in to the Wi-Fi</html>', { status: 200 }));
     const portal = new ApiClient({ server: 'http://127.0.0.1:1', fetch, session: tokens(1) });
     await expect(portal.account()).rejects.toBeInstanceOf(TransportError);
+  });
+
+  it("keeps a portal's redirect and a busy answer's Retry-After, which the classifier reads", async () => {
+    const server = http.createServer((request, response) => {
+      if (request.url === '/v1/account') response.writeHead(302, { location: '/portal/login' }).end();
+      else response.writeHead(429, { 'retry-after': '7', 'content-type': 'text/plain' }).end('slow down');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new ApiClient({ server: base, session: tokens(1) });
+      const redirected = await client.account().catch((e: unknown) => e);
+      expect(redirected).toBeInstanceOf(UnexpectedAnswerError);
+      expect((redirected as UnexpectedAnswerError).answer).toMatchObject({ status: 302, location: `${base}/portal/login` });
+      expect(classify(redirected, { now: 0 })).toMatchObject({ cause: 'NETWORK_CAPTIVE_PORTAL', portalUrl: `${base}/portal/login` });
+      const limited = await client.storage().catch((e: unknown) => e);
+      expect(limited).toMatchObject({ name: 'TransportError', status: 429, retryAfter: '7' });
+      expect(classify(limited, { now: 1_000 })).toMatchObject({ cause: 'RATE_LIMITED', retryAt: 8_000 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('requires a session for signed-in calls and an http(s) URL', async () => {

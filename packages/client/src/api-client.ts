@@ -46,6 +46,7 @@ import {
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { sendFileRange } from './file-range-put.js';
+import { UnexpectedAnswerError } from './engine/classify.js';
 
 export interface ApiClientOptions {
   /** The server's base URL, `http(s)://host[:port]`. */
@@ -66,14 +67,17 @@ export interface ApiClientOptions {
  */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
+  /** The answer's Retry-After header (seconds or an HTTP date), when a busy server or its load balancer sent one. */
+  readonly retryAfter: string | undefined;
   constructor(
     message: string,
     readonly url: string,
     readonly code: string | undefined,
     readonly status: number | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfter?: string | undefined },
   ) {
     super(message, options);
+    this.retryAfter = options?.retryAfter;
   }
 }
 
@@ -341,13 +345,13 @@ export class ApiClient {
     const headers = { ...this.baseHeaders(), ...options.headers };
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method: options.method, headers, ...(options.signal ? { signal: options.signal } : {}) });
+      response = await this.fetchImpl(url, { method: options.method, headers, redirect: 'manual', ...(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
       if (options.signal?.aborted) throw error;
       throw this.unreachable(url, error);
     }
     if (response.ok) return response;
-    throw this.failure(url, response.status, parseJsonText(await response.text()));
+    throw this.failure(url, response.status, parseJsonText(await response.text()), response.headers);
   }
 
   /** Protocol version, device clock and (when signed in) the access token: what every non-JSON request carries. */
@@ -364,14 +368,28 @@ export class ApiClient {
     return new TransportError(`cannot reach ${this.server}${detail ? ` (${detail})` : ''}`, url, code, undefined, { cause: error });
   }
 
-  /** A non-2xx answer: our error body becomes a NimbusError; anything else (a portal, a proxy) a TransportError. */
-  private failure(url: string, status: number, json: unknown): Error {
+  /**
+   * A non-2xx answer: our error body becomes a NimbusError; a redirect (our API never redirects: a captive portal
+   * does) an UnexpectedAnswerError with where it points; anything else (a portal, a proxy) a TransportError.
+   */
+  private failure(url: string, status: number, json: unknown, headers?: Headers): Error {
     const body = errorBodySchema.safeParse(json);
     if (body.success) {
       const { kind, message, ...details } = body.data.error;
       return new NimbusError(kind, message, details);
     }
-    return new TransportError(`${this.server} answered HTTP ${status}, not a Nimbus API answer`, url, undefined, status);
+    const location = headers?.get('location') ?? undefined;
+    if (status >= 300 && status < 400) {
+      const to = location === undefined ? undefined : new URL(location, url).toString();
+      const contentType = headers?.get('content-type') ?? undefined;
+      return new UnexpectedAnswerError(`${this.server} redirected${to ? ` to ${to}` : ''}: not a Nimbus API answer`, {
+        status,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(to === undefined ? {} : { location: to }),
+      });
+    }
+    const retryAfter = headers?.get('retry-after') ?? undefined;
+    return new TransportError(`${this.server} answered HTTP ${status}, not a Nimbus API answer`, url, undefined, status, { retryAfter });
   }
 
   private async parseJson<S extends z.ZodType>(response: Response, schema: S): Promise<z.output<S>> {
@@ -432,6 +450,7 @@ export class ApiClient {
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
         ...(options.binary ? { body: Buffer.concat(options.binary.parts) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        redirect: 'manual',
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -439,7 +458,7 @@ export class ApiClient {
     }
     const json = parseJsonText(await response.text());
     if (!response.ok) {
-      throw this.failure(url, response.status, json);
+      throw this.failure(url, response.status, json, response.headers);
     }
     const parsed = options.schema.safeParse(json);
     if (!parsed.success) {

@@ -40,4 +40,8 @@ export { SyncAgent, type AgentPassOutcome, type TriggerReason, type TriggerSourc
 export { runAgent, type RunAgentOptions } from './agent/run-agent.js';
 export { systemTimers, ManualTimers, type Timers } from './agent/timers.js';
 export { LIBRARY_SERVICES, formatAgo, formatBanner, formatBytes, shownServices, type BannerOptions } from './engine/remedies.js';
+// The network: request deadlines, "reset network state", the connectivity probe (issue 4).
+export { DEFAULT_REQUEST_TIMEOUT_MS, dropPooledConnections, timedFetch } from './net/timed-fetch.js';
+export { PROBE_TIMEOUT_MS, probeConnectivity, probeUrlFor, type ProbeOptions } from './net/connectivity-probe.js';
+export type { ProbeResult, ProbeStatus } from './engine/classify.js';
 export { feedWatch, homeFeedWatch, type FeedWatchOptions, type TimedFeedWait } from './agent/feed-watch.js';

@@ -13,8 +13,11 @@ import {
 import { affectedServices, type Lane } from './lanes.js';
 import { formatBytes, formatClockOffset, formatDuration, listServices, remediesFor } from './remedies.js';
 
-/** What one port's probe saw: our marker (`ok`), or how it failed. */
-export type ProbeStatus = 'ok' | 'refused' | 'timeout' | 'portal' | 'tls-error' | 'dns-error';
+/**
+ * What one port's probe saw: our marker (`ok`), or how it failed; `unavailable` is an error status that is
+ * neither our marker nor a portal's page (a 503 from the server or its load balancer).
+ */
+export type ProbeStatus = 'ok' | 'refused' | 'timeout' | 'portal' | 'tls-error' | 'dns-error' | 'unavailable';
 
 /** The connectivity probe's answer on the main (sync) port and the plain-HTTP probe port. */
 export interface ProbeResult {
@@ -256,7 +259,7 @@ function header(o: object, name: string): unknown {
 
 /** An HTTP answer without our error body: proxies, load balancers and portals. */
 function fromHttpStatus(o: object, status: number, ctx: ClassifyContext): Classification {
-  const wait = retryAfterMs(num(o, 'retryAfterSeconds') ?? header(o, 'retry-after'), ctx.now);
+  const wait = retryAfterMs(num(o, 'retryAfterSeconds') ?? str(o, 'retryAfter') ?? header(o, 'retry-after'), ctx.now);
   const retryAt = wait === undefined ? undefined : ctx.now + wait;
   // A portal answers every path with its own page or status: the probe saw it too.
   if (portalOf(ctx.probe) && status !== 429) return captivePortal(ctx, str(o, 'location'));

@@ -67,10 +67,18 @@ export function judgeWith(probe: (() => Promise<ProbeResult | undefined>) | unde
   return async (error: unknown, lane?: Lane): Promise<Classification> => {
     const first = classify(error, { now: now(), ...(lane ? { lane } : {}) });
     // Network-looking failures are checked against a fresh probe before anyone is told.
-    if (first === RETRY_QUIETLY || first.family !== 'network' || probe === undefined) return first;
+    if (first === RETRY_QUIETLY || !worthProbing(first) || probe === undefined) return first;
     const result = await probe().catch(() => undefined);
     return classify(error, { now: now(), ...(lane ? { lane } : {}), ...(result ? { probe: result } : {}) });
   };
+}
+
+/**
+ * A network cause, or a server that did not answer at all (a refused connection reads as "server down" until the
+ * probe port answers: then the sync port is blocked). A server's own 503 with Retry-After needs no probe.
+ */
+function worthProbing(failure: SyncFailure): boolean {
+  return failure.family === 'network' || (failure.cause === 'SERVER_UNAVAILABLE' && failure.retryAt === undefined);
 }
 
 /** Enqueues follow-ups of an apply/merge (call inside store.tx): same id → `version` as base, others their mirror's. */
