@@ -177,6 +177,47 @@ describe('serverListener and configWatcher', () => {
     await running;
   });
 
+  it('after a paused first pass, polls are quick reconnect checks; a 429 Retry-After holds them back', async () => {
+    const timers = new ManualTimers();
+    const paused: AgentPassOutcome = { state: 'paused', failure: failure('NETWORK_OFFLINE', { family: 'network' }) };
+    const engine = scriptedEngine([paused, idle]);
+    const quick: boolean[] = [];
+    const pending: ((value: boolean | Error) => void)[] = [];
+    const wait = (_signal: AbortSignal, isQuick: boolean) => {
+      quick.push(isQuick);
+      return new Promise<boolean>((resolve, reject) => pending.push((v) => (v instanceof Error ? reject(v) : resolve(v))));
+    };
+    const reasons: TriggerReason[] = [];
+    const agent = new SyncAgent({
+      engine,
+      timers,
+      // The agent's own retry timer is far away: only the listener can bring it back soon.
+      backoff: new Backoff({ baseMs: 600_000, random: () => 0.99 }),
+      sources: [serverListener({ wait, timers, backoff: new Backoff({ baseMs: 1000, capMs: 5000, random: () => 0.5 }) })],
+      onPass: (_o, r) => reasons.push(r),
+    });
+    const stop = new AbortController();
+    const running = agent.run(stop.signal);
+    await flush();
+    expect(quick).toEqual([true]);
+    // A rate-limiting server answers the check: the next one waits for its Retry-After, past the backoff's cap.
+    pending.shift()?.(Object.assign(new Error('HTTP 429'), { name: 'TransportError', status: 429, retryAfter: '30' }));
+    await flush();
+    timers.advance(29_000);
+    await flush();
+    expect(quick).toEqual([true]);
+    timers.advance(1_000);
+    await flush();
+    expect(quick).toEqual([true, true]);
+    pending.shift()?.(false); // the server answers: back, at once
+    await flush();
+    expect(reasons).toEqual(['start', 'reconnect']);
+    await flush();
+    expect(quick.at(-1)).toBe(false); // up to date: long-polls again
+    stop.abort();
+    await running;
+  });
+
   it('configWatcher triggers when the fingerprint changes', async () => {
     const timers = new ManualTimers();
     let value = 'a';

@@ -17,6 +17,8 @@ export interface RunAgentOptions {
   readonly timers?: Timers;
   /** Seconds one long-poll waits on the server (≤ 60). */
   readonly longPollSeconds?: number;
+  /** A reconnect check (a poll that does not wait) gives up after this long: a black hole never answers. */
+  readonly requestTimeoutMs?: number;
   /** How often the stall watchdog looks. */
   readonly watchdogMs?: number;
   /** How often the library is rescanned although no event came. */
@@ -46,7 +48,11 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
   const server = serverListener({
     timers,
     // A black-holed link never answers: give up a little after the server's own deadline.
-    wait: (stop) => options.feedWait(longPoll, AbortSignal.any([stop, AbortSignal.timeout((longPoll + 15) * 1000)])),
+    wait: (stop, quick) =>
+      options.feedWait(
+        quick ? 0 : longPoll,
+        AbortSignal.any([stop, AbortSignal.timeout(quick ? (options.requestTimeoutMs ?? 15_000) : (longPoll + 15) * 1000)]),
+      ),
   });
   const config: TriggerSource = (trigger, agent) =>
     configWatcher({ read: options.configFingerprint, timers })((reason) => {

@@ -1,4 +1,5 @@
 // Hears other devices' changes at once: a long-poll of the change feed, one at a time, that triggers a pass.
+import { classify, RETRY_QUIETLY } from '../engine/classify.js';
 import type { SyncAgent, TriggerSource } from './agent.js';
 import { Backoff } from './backoff.js';
 import type { Timers } from './timers.js';
@@ -6,13 +7,14 @@ import type { Timers } from './timers.js';
 /**
  * One long-poll from the engine's current feed position (GET /v1/changes?since=TOKEN&wait=N&limit=1):
  * true when the feed holds changes past it, false when the wait ran out quietly. Throws when the
- * server cannot be reached.
+ * server cannot be reached. `quick`: answer at once, without waiting on the server (a reconnect check).
  */
-export type FeedWait = (signal: AbortSignal) => Promise<boolean>;
+export type FeedWait = (signal: AbortSignal, quick: boolean) => Promise<boolean>;
 
 export interface ServerListenerOptions {
   readonly wait: FeedWait;
   readonly timers: Timers;
+  /** Between polls that fail (reconnect checks); a server's Retry-After is honoured beyond its cap. */
   readonly backoff?: Backoff;
   /** A failed poll: the agent's pass will classify and report it, so this is only for logs. */
   readonly onError?: (error: unknown) => void;
@@ -21,7 +23,9 @@ export interface ServerListenerOptions {
 /**
  * A trigger source. After a change is heard it waits for the pass it caused to finish before polling
  * again (the engine's token has then moved past the change), so polls never outrun passes. A poll
- * that succeeds after failures triggers 'reconnect': the network or the server is back.
+ * that succeeds after failures triggers 'reconnect': the network or the server is back. While polls fail
+ * (or the agent is paused) they are quick checks a few seconds apart, not long waits, so a reconnect is heard
+ * within seconds rather than after a long-poll's wait.
  */
 export function serverListener(options: ServerListenerOptions): TriggerSource {
   return (trigger, agent) => {
@@ -32,19 +36,21 @@ export function serverListener(options: ServerListenerOptions): TriggerSource {
 }
 
 async function listen(options: ServerListenerOptions, trigger: (reason: 'server' | 'reconnect') => void, agent: SyncAgent, signal: AbortSignal): Promise<void> {
-  const backoff = options.backoff ?? new Backoff({ baseMs: 1_000, capMs: 60_000 });
-  let failing = false;
-  // The first pass sets the engine's feed position: poll from there.
-  await agent.settled();
+  const backoff = options.backoff ?? new Backoff({ baseMs: 500, capMs: RECONNECT_CHECK_CAP_MS });
+  // The first pass sets the engine's feed position: poll from there. A first pass that paused is checked like a failure.
+  let failing = (await agent.settled())?.state === 'paused';
   while (!signal.aborted) {
     let changed: boolean;
     try {
-      changed = await options.wait(signal);
+      changed = await options.wait(signal, failing);
     } catch (error) {
       if (signal.aborted) return;
       failing = true;
       options.onError?.(error);
-      await sleep(options.timers, backoff.next(options.timers.now()), signal);
+      // A busy server's Retry-After holds for the listener too (the one classifier reads it).
+      const now = options.timers.now();
+      const judged = classify(error, { now });
+      await sleep(options.timers, backoff.next(now, judged === RETRY_QUIETLY ? null : judged), signal);
       continue;
     }
     if (!failing && !changed) {
@@ -60,6 +66,9 @@ async function listen(options: ServerListenerOptions, trigger: (reason: 'server'
     else await sleep(options.timers, backoff.next(options.timers.now()), signal);
   }
 }
+
+/** Reconnect checks while failing are at most this far apart: resuming waits on them. */
+export const RECONNECT_CHECK_CAP_MS = 5_000;
 
 function sleep(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
