@@ -3,7 +3,11 @@ import {
   AgentLockedError,
   LocalStore,
   boundAccount,
+  dropPooledConnections,
   loginCommand,
+  PROBE_TIMEOUT_MS,
+  probeConnectivity,
+  timedFetch,
   acquireAgentLock,
   homeFeedWatch,
   openEngine,
@@ -13,6 +17,7 @@ import {
   sessionFilePath,
   stateFilePath,
   type AgentLock,
+  type ProbeResult,
   type RunAgentOptions,
   type SyncEngine,
 } from '@nimbus/client';
@@ -21,7 +26,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { libraryFolder } from './device.js';
 import { EXIT, UserError } from './output.js';
-import { loadSession } from './session.js';
+import { loadSession, requestTimeoutMs } from './session.js';
 
 /** `nimbus agent`: the one agent of this home, or a one-line error naming the running one. */
 export async function agentLock(home: string): Promise<AgentLock> {
@@ -57,8 +62,20 @@ export interface DeviceEngine {
 export async function openDeviceEngine(home: string): Promise<DeviceEngine> {
   const library = await libraryFolder();
   const session = await loadSession(home);
-  const engine = await openEngine({ home, library });
+  const timeoutMs = requestTimeoutMs();
+  const engine = await openEngine({ home, library, fetch: timedFetch(timeoutMs), probe: () => resetAndProbe(home, timeoutMs) });
   return { engine, library, home, server: session?.server ?? 'no server (signed out: run nimbus login)', close: () => engine.close() };
+}
+
+/**
+ * After a network-looking failure: "reset network state" (pooled connections may lead into a black hole or a
+ * route that is gone), then probe the sync port and the probe port of the signed-in server.
+ */
+async function resetAndProbe(home: string, timeoutMs: number): Promise<ProbeResult | undefined> {
+  const session = await loadSession(home).catch(() => undefined);
+  if (!session) return undefined;
+  dropPooledConnections();
+  return probeConnectivity({ server: session.server, timeoutMs: Math.min(PROBE_TIMEOUT_MS, timeoutMs) });
 }
 
 /** Runs the agent for this device until `signal` aborts. */
@@ -70,6 +87,7 @@ export async function startAgent(device: DeviceEngine, signal: AbortSignal, hook
       library: device.library,
       feedWait: homeFeedWatch(device.home, settings),
       configFingerprint: () => fingerprint(settings, device.home),
+      requestTimeoutMs: requestTimeoutMs(),
       ...hooks,
     };
     await runAgent(options, signal);

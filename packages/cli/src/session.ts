@@ -1,17 +1,37 @@
 // The CLI's link to a server: an ApiClient for a URL or for the stored session, and API failures as one clear line.
-import { ApiClient, SessionFileError, TransportError, nimbusHome, readSession, writeSession, type StoredSession } from '@nimbus/client';
+import {
+  ApiClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  SessionFileError,
+  TransportError,
+  nimbusHome,
+  readSession,
+  timedFetch,
+  writeSession,
+  type StoredSession,
+} from '@nimbus/client';
 import { isNimbusError } from '@nimbus/protocol';
 import { EXIT, UserError } from './output.js';
 
-/** No CLI call waits longer than this for the server (a black-holed link must not hang the terminal). */
-const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * No request waits longer than this for the server's answer to start (a black-holed link must not hang the terminal
+ * or the agent): NIMBUS_REQUEST_TIMEOUT_MS, default 30 s.
+ */
+export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env['NIMBUS_REQUEST_TIMEOUT_MS'];
+  const ms = text === undefined ? NaN : Number(text);
+  if (text !== undefined && !(Number.isInteger(ms) && ms > 0)) {
+    throw new UserError(`NIMBUS_REQUEST_TIMEOUT_MS must be a whole number of milliseconds, not "${text}"`, EXIT.usage);
+  }
+  return Number.isNaN(ms) ? DEFAULT_REQUEST_TIMEOUT_MS : ms;
+}
 
 /** A client for `server` (a bad URL is a usage error), optionally signed in with `session`'s tokens. */
-export function connect(server: string, session?: StoredSession, home?: string, timeoutMs = DEFAULT_TIMEOUT_MS): ApiClient {
+export function connect(server: string, session?: StoredSession, home?: string, timeoutMs = requestTimeoutMs()): ApiClient {
   try {
     return new ApiClient({
       server,
-      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      fetch: timedFetch(timeoutMs),
       session: session?.tokens,
       // Refreshed tokens are saved at once: the old refresh token is dead the moment the server rotates it.
       onSession: session && home ? (tokens) => writeSession(home, { ...session, tokens }) : undefined,
