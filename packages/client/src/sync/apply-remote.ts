@@ -47,8 +47,12 @@ export class PageWrites {
     for (const key of keys) this.keys.add(key);
   }
 
-  /** Returns false when a record that had to be applied again stopped the pull (then `andThen` did not run). */
-  async place(andThen?: () => void): Promise<boolean> {
+  /**
+   * Returns false when a record that had to be applied again stopped the pull (then `andThen` did not run).
+   * The closing transaction (rows, journal cleared, `andThen`) skips its fsync unless `durable`: the files are on
+   * disk by then and the journal naming them is, so a power cut that loses it only brings the page again.
+   */
+  async place(andThen?: () => void, { durable = false }: { durable?: boolean } = {}): Promise<boolean> {
     const staged = this.#staged.splice(0);
     this.keys.clear();
     const replaced = staged.filter((s) => s.created === undefined).map((s) => s.row);
@@ -85,7 +89,7 @@ export class PageWrites {
       }
     }
     if (staged.length > 0 || andThen) {
-      this.ctx.store.durableTx(() => {
+      this.#commit(durable, () => {
         this.#journal.settle([...replaced, ...fresh.map((s) => s.row)], replaced, newBatch);
         if (refused.length === 0) andThen?.();
       });
@@ -93,8 +97,20 @@ export class PageWrites {
     }
     if (refused.length === 0) return true;
     if (!(await this.reapply(refused.map((s) => s.record)))) return false;
-    if (andThen) this.ctx.store.durableTx(andThen);
+    if (andThen) this.#commit(durable, andThen);
     return true;
+  }
+
+  #commit(durable: boolean, fn: () => void): void {
+    const { store } = this.ctx;
+    if (durable) return store.durableTx(fn);
+    const full = (store.db.pragma('synchronous', { simple: true }) as number) === 2;
+    if (full) store.db.pragma('synchronous = NORMAL');
+    try {
+      store.tx(fn);
+    } finally {
+      if (full) store.db.pragma('synchronous = FULL');
+    }
   }
 
   /** A failed page: no temp or new file stays, no row is mirrored. */

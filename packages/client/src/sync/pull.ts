@@ -53,10 +53,14 @@ export async function pullZone(ctx: PassContext, zone: Zone): Promise<boolean> {
       // Direct applies commit per record without fsync (a killed process keeps them); the page's batch and token with one.
       stopped = await store.relaxed(() => applyPage(ctx, zone, page.value.changes, resyncing, retries, writes));
       if (!stopped) {
-        stopped = !(await writes.place(() => {
-          store.setMeta(feedTokenKey(zone), page.value.token);
-          store.setMeta(WATCH_TOKEN_KEY, page.value.token);
-        }));
+        // Only the zone's last page commits with an fsync (see PageWrites.place).
+        stopped = !(await writes.place(
+          () => {
+            store.setMeta(feedTokenKey(zone), page.value.token);
+            store.setMeta(WATCH_TOKEN_KEY, page.value.token);
+          },
+          { durable: !page.value.more },
+        ));
       }
     } finally {
       await writes.discard(); // a page that failed or stopped leaves no temp file and mirrors none of its staged rows
