@@ -1,7 +1,7 @@
 // Small blobs go up many per request (POST /v1/blobs/pack); what a pack cannot take goes the one-by-one way.
 import { LIMITS, NimbusError, isNimbusError, type BlobPackEntry } from '@nimbus/protocol';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { describeItemError } from '../engine/classify.js';
 import type { Lane } from '../engine/lanes.js';
 import type { OutboxBlob, OutboxOp } from '../store/outbox.js';
@@ -29,8 +29,6 @@ export interface BlobOutcome {
 const PACK_BYTES = 1024 * 1024;
 /** Packs in flight: one being stored by the server while the next is read and sent. */
 const PACKS_IN_FLIGHT = 2;
-/** Files of one pack read at the same time. */
-const READS_IN_FLIGHT = 16;
 
 /** Transports whose server answered that it has no pack route (an older server): this pass sends blobs one by one. */
 const withoutPacks = new WeakSet<SyncTransport>();
@@ -54,7 +52,7 @@ export async function uploadInPacks(ctx: PassContext, lane: Lane, jobs: readonly
       leftover.push(...group);
       return;
     }
-    const read = await readGroup(group, outcome);
+    const read = readGroup(group, outcome);
     if (read.length === 0) return;
     const entries: BlobPackEntry[] = read.map(({ job }) => ({ sha256: job.blob.sha256, size: job.blob.size, zone: job.op.zone }));
     const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
@@ -96,20 +94,21 @@ function groupsOf(jobs: readonly BlobJob[]): BlobJob[][] {
 /**
  * Reads the group's files and keeps those whose bytes still are what the scan saw; a file changed or gone
  * since fails its op (the next scan queues what it holds now), so it never spoils the rest of the pack.
+ * Synchronous reads: the files are small and a pack holds at most PACK_BYTES, so the loop waits a few
+ * milliseconds at most, where promise reads cost four thread-pool round trips per file.
  */
-async function readGroup(group: readonly BlobJob[], outcome: BlobOutcome): Promise<{ job: BlobJob; bytes: Buffer }[]> {
-  const read = new Array<{ job: BlobJob; bytes: Buffer } | undefined>(group.length);
-  await inParallel([...group.keys()], READS_IN_FLIGHT, async (index) => {
-    const job = group[index]!;
+function readGroup(group: readonly BlobJob[], outcome: BlobOutcome): { job: BlobJob; bytes: Buffer }[] {
+  const read: { job: BlobJob; bytes: Buffer }[] = [];
+  for (const job of group) {
     try {
-      const bytes = await readFile(job.blob.file);
+      const bytes = readFileSync(job.blob.file);
       if (bytes.length !== job.blob.size || createHash('sha256').update(bytes).digest('hex') !== job.blob.sha256) {
         throw new NimbusError('UPLOAD_MISMATCH', `${job.blob.file} changed since it was scanned`);
       }
-      read[index] = { job, bytes };
+      read.push({ job, bytes });
     } catch (error) {
       outcome.failed.set(job.op.seq, describeItemError(error));
     }
-  });
-  return read.filter((entry) => entry !== undefined);
+  }
+  return read;
 }

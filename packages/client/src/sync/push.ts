@@ -9,22 +9,55 @@ import { inParallel } from './in-parallel.js';
 import { guard, type PassContext } from './pass-context.js';
 import { handleAnswer, landed } from './push-answers.js';
 
-/** Pushes what the lane holds once through; returns how many items left the outbox or moved on. */
+/**
+ * Pushes what the lane holds once through; returns how many items left the outbox or moved on. The next
+ * batch's blobs go up while this batch's records are written (the two use the network and the server's
+ * disk and database in turn). Safe: nextBatch holds back a later op of a record while an earlier one is
+ * still in the outbox, so no record is in two batches at once.
+ */
 export async function pushLane(ctx: PassContext, lane: Lane): Promise<number> {
-  let after = 0;
   let moved = 0;
+  if (ctx.laneStops.has(lane)) return moved;
+  let batch = takeBatch(ctx, lane, 0);
+  let blobsUp = settled(uploadBlobsOf(ctx, lane, batch.items));
   for (;;) {
-    if (ctx.laneStops.has(lane)) return moved;
-    const batch = ctx.outbox.nextBatch(lane, ctx.tuning.batchSize, after);
-    after = batch.cursor;
-    const items = batch.items.filter((op) => ctx.allowed.has(op.service));
-    if (items.length > 0) moved += await pushBatch(ctx, lane, items);
-    if (!batch.haveMore) return moved;
+    const ready = unwrap(await blobsUp);
+    const current = batch;
+    let ahead: Promise<Settled<OutboxOp[]>> | undefined;
+    if (current.haveMore && !ctx.laneStops.has(lane)) {
+      batch = takeBatch(ctx, lane, current.cursor);
+      ahead = blobsUp = settled(uploadBlobsOf(ctx, lane, batch.items));
+    }
+    try {
+      moved += await sendRecords(ctx, lane, ready);
+    } catch (error) {
+      // The next batch's uploads never run on after the pass stopped: they settle first.
+      if (ahead) await ahead;
+      throw error;
+    }
+    if (!ahead) return moved;
   }
 }
 
-async function pushBatch(ctx: PassContext, lane: Lane, items: OutboxOp[]): Promise<number> {
-  const ready = await uploadBlobsOf(ctx, lane, items);
+function takeBatch(ctx: PassContext, lane: Lane, after: number): { items: OutboxOp[]; cursor: number; haveMore: boolean } {
+  const batch = ctx.outbox.nextBatch(lane, ctx.tuning.batchSize, after);
+  return { items: batch.items.filter((op) => ctx.allowed.has(op.service)), cursor: batch.cursor, haveMore: batch.haveMore };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** A promise that never rejects (so it can wait unobserved), unwrapped where it is awaited. */
+const settled = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+function unwrap<T>(result: Settled<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+/** Writes the records whose blobs are up, and mirrors what landed. */
+async function sendRecords(ctx: PassContext, lane: Lane, ready: OutboxOp[]): Promise<number> {
   if (ready.length === 0) return 0;
   const writes: RecordWrite[] = ready.map((op) =>
     op.kind === 'delete'
@@ -103,7 +136,10 @@ async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): P
   const small = all.filter((j) => !packable(j.blob, ctx.tuning.chunkBytes) && j.blob.size <= ctx.tuning.chunkBytes);
   await inParallel([...unpacked, ...small], SMALL_PARALLEL, uploadOne);
   await inParallel(all.filter((j) => j.blob.size > ctx.tuning.chunkBytes), 1, uploadOne);
-  if (all.length > 0) ctx.progress();
-  if (failed.size > 0) ctx.store.tx(() => failed.forEach((reason, seq) => ctx.outbox.fail(seq, reason, false)));
+  // Moved bytes already told the status; the outbox counts change here only when items failed (counting costs a query).
+  if (failed.size > 0) {
+    ctx.store.tx(() => failed.forEach((reason, seq) => ctx.outbox.fail(seq, reason, false)));
+    ctx.progress();
+  }
   return items.filter((op) => (op.kind === 'put' ? op.blobs : []).every((b) => !missing.has(b.sha256) || up.has(b.sha256)));
 }

@@ -14,6 +14,9 @@ const FILES_IN_FLIGHT = 32;
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
 
+  /** Folders putObjects made or found (an account's folder is never removed): no mkdir per pack. */
+  private readonly folders = new Set<string>();
+
   private constructor(readonly root: string) {}
 
   static async open(root: string): Promise<FsBlobStore> {
@@ -50,7 +53,8 @@ export class FsBlobStore implements BlobStore {
   async putObjects(objects: readonly ObjectBytes[]): Promise<void> {
     const writes = objects.map((object) => ({ path: this.pathOf(object.key), bytes: object.bytes }));
     const folders = [...new Set(writes.map((write) => dirname(write.path)))];
-    await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));
+    await Promise.all(folders.filter((folder) => !this.folders.has(folder)).map((folder) => mkdir(folder, { recursive: true })));
+    for (const folder of folders) this.folders.add(folder);
     await eachLimited(writes, FILES_IN_FLIGHT, (write) => writeFile(write.path, write.bytes, { flush: true }));
     await Promise.all(folders.map((folder) => fsyncPath(folder, 'r')));
   }
