@@ -2,7 +2,7 @@
 // 503 and 429 — each named on the first failed `nimbus sync`, and healed by a running agent alone once the fault is gone.
 // Every case has a device and proxies of its own, so the cases run side by side against one server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStage, provePausedAndResumed, type FaultDevice, type PausedCase, type ProxyPair } from './testing/faults/paused-case.js';
+import { FaultStage, provePausedAndResumed, type FaultDevice, type PausedCase } from './testing/faults/paused-case.js';
 import type { FaultModeInput } from './testing/faults/fault-mode.js';
 import { spawnServer } from './testing/spawn-server.js';
 
