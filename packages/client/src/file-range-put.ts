@@ -43,7 +43,9 @@ export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse>
     const target = new URL(request.url);
     const transport = target.protocol === 'https:' ? https : http;
     const headers = { ...request.headers, 'content-length': String(request.end - request.start) };
-    const req = transport.request(target, { method: request.method, headers, ...(request.signal ? { signal: request.signal } : {}) }, (res) => {
+    // A connection of its own: a pooled one may be stale after a network change, and one big body gains nothing from reuse.
+    const options = { method: request.method, headers, agent: false, ...(request.signal ? { signal: request.signal } : {}) };
+    const req = transport.request(target, options, (res) => {
       answered = true;
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));

@@ -43,6 +43,7 @@ export async function uploadBlob(
   const uploadId = view.uploadId;
   if (uploadId === undefined) throw new NimbusError('INTERNAL', 'the server gave no upload id');
   let offset = view.offset;
+  let fruitless = 0;
   meter?.expect(blob.size - offset);
   while (offset < blob.size) {
     signal?.throwIfAborted();
@@ -57,12 +58,14 @@ export async function uploadBlob(
     try {
       reached = (await transport.putUploadChunk(uploadId, blob.file, offset, end, signal, onBytes)).offset;
     } catch (error) {
-      // A PUT cut short leaves the server at some offset of its own: ask, and go on from there.
+      // A PUT cut short leaves the server at some offset of its own: ask, and go on from there. An early refusal
+      // (a token that ran out) can be lost to the broken pipe: the GET refreshes the token, and one more PUT tells.
       if (signal?.aborted) throw error;
       const again = await transport.getUpload(uploadId, signal).catch(() => undefined);
-      if (again === undefined || again.offset <= offset) throw error;
+      if (again === undefined || (again.offset === offset && ++fruitless > 1)) throw error;
       reached = again.offset;
     }
+    if (reached > offset) fruitless = 0;
     meter?.moved(Math.max(0, reached - offset - shown));
     offset = reached;
   }
