@@ -88,7 +88,21 @@ export interface ApplyOptions {
    * at once (the engine places the batch, then mirrors). Anything else (merges, moves, removals) is done directly.
    */
   readonly batch?: WriteBatch;
+  /**
+   * Which other record the mirror has at this library path (`Notes/todo.md`), or undefined when none. Two records
+   * that claim one name are told apart the same way on every device (the smaller id keeps it).
+   */
+  readonly pathOwner?: (path: string) => string | undefined;
+  /**
+   * The zone's first pull on this device: a file that no record owns at the incoming name is a copy this library
+   * already had (a new device, a library restored from elsewhere) — adopt it instead of keeping both. Otherwise
+   * such a file is new here, and both are kept.
+   */
+  readonly adopt?: boolean;
 }
+
+/** Of two records that claim one name, the one that keeps it — the same answer on every device. */
+export const keepsName = (id: string, otherId: string): boolean => id < otherId;
 
 /** Reads and writes through this, so tests (and a full disk) are real file system behaviour. */
 export interface LibraryFs {

@@ -5,10 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
 import { sha256Schema, type NimbusRecord } from '@nimbus/protocol';
 import { conflictCopyName } from '../merge/conflict-name.js';
-import { ItemError, type ApplyOptions, type ApplyResult, type LibraryFs, type LocalChange, type MirrorItem, type ScanOptions, type ServiceAdapter } from './adapter.js';
+import { ItemError, keepsName, type ApplyOptions, type ApplyResult, type LibraryFs, type LocalChange, type MirrorItem, type ScanOptions, type ServiceAdapter } from './adapter.js';
 import { copyFileAtomic } from './atomic-write.js';
 import { hashFile, hashFiles } from './file-hash.js';
-import type { WriteBatch } from './write-batch.js';
 import { asItemErrors } from './item-errors.js';
 import { walkFolder, type WalkEntry } from './library-walk.js';
 import { assertRealInside, checkedRelPath, libraryPath, resolveInside, serviceRel } from './safe-path.js';
@@ -144,7 +143,7 @@ export class DriveAdapter implements ServiceAdapter {
         local = null;
         localHash = null;
       }
-      const finalRel = local === targetAbs ? wanted : await this.targetOrFree(folderAbs, wanted, sha, options.batch);
+      const finalRel = local === targetAbs ? wanted : await this.targetOrFree(record.id, folderAbs, wanted, sha, options, followUps);
       const finalAbs = resolveInside(folderAbs, finalRel);
       if (local !== null && localHash === sha) {
         // Same content (a move, a touch, or our own upload): no download.
@@ -168,14 +167,34 @@ export class DriveAdapter implements ServiceAdapter {
     });
   }
 
-  /** The wanted name, unless an unrelated file (other content) holds it: then a numbered free name. */
-  private async targetOrFree(folderAbs: string, rel: string, sha: string, batch?: WriteBatch): Promise<string> {
+  /**
+   * Where record `id` goes: the wanted name, unless another file (other content) holds it. A file no record owns
+   * is new here (the incoming one takes a numbered free name) or, in the zone's first pull, this library's own
+   * copy (kept beside as a conflict copy: which of the two is newer is unknown); a file of another
+   * record keeps the name when its id sorts first (every device decides alike, so the names converge) and moves
+   * to a numbered free name otherwise — the move goes up as a follow-up.
+   */
+  private async targetOrFree(id: string, folderAbs: string, rel: string, sha: string, options: ApplyOptions, followUps: LocalChange[]): Promise<string> {
     const abs = resolveInside(folderAbs, rel);
-    const held = (file: string): boolean => batch?.holds(file) ?? false;
+    const held = (file: string): boolean => options.batch?.holds(file) ?? false;
     if (held(abs)) return freeName(folderAbs, rel, held);
     if (!(await exists(abs))) return rel;
-    if ((await isFile(abs)) && (await hashFile(abs)).sha256 === sha) return rel;
-    return freeName(folderAbs, rel, held);
+    if (!(await isFile(abs))) return freeName(folderAbs, rel, held);
+    const occupant = (await hashFile(abs)).sha256;
+    if (occupant === sha) return rel;
+    const owner = options.pathOwner?.(libraryPath(FOLDER, rel));
+    if (owner === undefined) {
+      if (!options.adopt) return freeName(folderAbs, rel, held); // new here: both stay
+      followUps.push(await this.keepAsConflictCopy(folderAbs, rel));
+      return rel;
+    }
+    if (keepsName(owner, id)) return freeName(folderAbs, rel, held);
+    const movedRel = await freeName(folderAbs, rel, held);
+    const movedAbs = resolveInside(folderAbs, movedRel);
+    await rename(abs, movedAbs);
+    const s = await stat(movedAbs);
+    followUps.push(this.filePut(owner, { rel: movedRel, abs: movedAbs, kind: 'file', size: s.size, mtimeMs: Math.round(s.mtimeMs) }, occupant));
+    return rel;
   }
 
   /** The result for a file now at `rel`; placed under another name than the server's, that name goes up as a follow-up. */

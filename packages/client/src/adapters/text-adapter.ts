@@ -4,10 +4,9 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { LIMITS, type NimbusRecord, type Service, type Zone } from '@nimbus/protocol';
 import { conflictCopyName, splitExtension } from '../merge/conflict-name.js';
-import { ItemError, type ApplyOptions, type ApplyResult, type LibraryFs, type LocalChange, type MirrorItem, type ScanOptions, type ServiceAdapter } from './adapter.js';
+import { ItemError, keepsName, type ApplyOptions, type ApplyResult, type LibraryFs, type LocalChange, type MirrorItem, type ScanOptions, type ServiceAdapter } from './adapter.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { hashText } from './file-hash.js';
-import type { WriteBatch } from './write-batch.js';
 import { asItemErrors } from './item-errors.js';
 import { walkFolder, type WalkEntry } from './library-walk.js';
 import { assertRealInside, libraryPath, resolveInside, serviceRel } from './safe-path.js';
@@ -138,10 +137,11 @@ export class TextFileAdapter implements ServiceAdapter {
   }
 
   apply(record: NimbusRecord, mirror: MirrorItem | undefined, fs: LibraryFs, _blobFile?: unknown, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return asItemErrors(mirror?.path ?? `${this.folder}/${record.id}`, () => this.applyRecord(record, mirror, fs, options.batch));
+    return asItemErrors(mirror?.path ?? `${this.folder}/${record.id}`, () => this.applyRecord(record, mirror, fs, options));
   }
 
-  private async applyRecord(record: NimbusRecord, mirror: MirrorItem | undefined, fs: LibraryFs, batch: WriteBatch | undefined): Promise<ApplyResult> {
+  private async applyRecord(record: NimbusRecord, mirror: MirrorItem | undefined, fs: LibraryFs, options: ApplyOptions): Promise<ApplyResult> {
+    const batch = options.batch;
     const folderAbs = resolveInside(fs.root, this.folder);
     const localRel = serviceRel(this.folder, mirror?.path ?? null);
     const localAbs = localRel === null ? null : resolveInside(folderAbs, localRel);
@@ -168,9 +168,27 @@ export class TextFileAdapter implements ServiceAdapter {
       const path = libraryPath(this.folder, rel);
       return { path, localSize: size, localMtimeMs: 0, localHash: hashText(content), followUps: [], staged: true, created: targetAbs };
     }
+    const followUps: LocalChange[] = [];
     if (rel !== localRel) {
       const occupant = held(targetAbs) ? undefined : await readText(targetAbs);
-      if (occupant === undefined || (occupant !== null && occupant !== content)) finalRel = await freeName(folderAbs, rel, held);
+      if (occupant === undefined) finalRel = await freeName(folderAbs, rel, held);
+      else if (occupant !== null && occupant !== content) {
+        const owner = options.pathOwner?.(libraryPath(this.folder, rel));
+        if (owner === undefined && options.adopt) {
+          // The zone's first pull, and a copy this library already had: it becomes this record, its differences
+          // merged in and sent up — no duplicate, nothing lost.
+          content = await this.adopt(occupant, content, folderAbs, rel);
+        } else if (owner === undefined) {
+          finalRel = await freeName(folderAbs, rel, held); // a file new here: both stay
+        } else if (keepsName(owner, record.id)) {
+          finalRel = await freeName(folderAbs, rel, held);
+        } else {
+          // Two records claim the name and this one keeps it (every device decides alike): the other moves aside.
+          const movedRel = await freeName(folderAbs, rel, held);
+          const written = await writeFileAtomic(resolveInside(folderAbs, movedRel), occupant);
+          followUps.push(this.put(owner, movedRel, occupant, written.size, written.mtimeMs));
+        }
+      }
     }
     const finalAbs = resolveInside(folderAbs, finalRel);
     await assertRealInside(folderAbs, finalAbs, batch?.checkedDirs);
@@ -179,9 +197,18 @@ export class TextFileAdapter implements ServiceAdapter {
     const plain = batch !== undefined && !removesOld && content === theirs && finalRel === theirsRel && !batch.holds(finalAbs);
     const written = plain ? await batch.write(finalAbs, content) : await writeFileAtomic(finalAbs, content);
     if (removesOld) await rm(localAbs, { force: true });
-    const followUps: LocalChange[] = [];
     if (content !== theirs || finalRel !== theirsRel) followUps.push(this.put(record.id, finalRel, content, written.size, written.mtimeMs));
     return { path: libraryPath(this.folder, finalRel), localSize: written.size, localMtimeMs: written.mtimeMs, localHash: hashText(content), followUps, ...(plain ? { staged: true } : {}) };
+  }
+
+  /**
+   * The text for a record arriving where this device has its own copy: when one side only adds lines to the
+   * other, the fuller one; otherwise both, merged with no common base (overlaps keep both texts with markers).
+   */
+  private async adopt(local: string, theirs: string, folderAbs: string, rel: string): Promise<string> {
+    if (linesWithin(theirs, local)) return local;
+    if (linesWithin(local, theirs)) return theirs;
+    return this.mergeOrKeep(null, local, theirs, folderAbs, rel);
   }
 
   private safeText(data: Record<string, unknown>): string | null {
@@ -250,4 +277,12 @@ export class TextFileAdapter implements ServiceAdapter {
 
 function pushIf(out: LocalChange[], change: LocalChange | null): void {
   if (change) out.push(change);
+}
+
+/** True when every line of `small` appears in `big`, in order (`big` is `small` with lines added). */
+function linesWithin(small: string, big: string): boolean {
+  const want = small.split('\n');
+  let i = 0;
+  for (const line of big.split('\n')) if (i < want.length && line === want[i]) i++;
+  return i === want.length;
 }

@@ -139,6 +139,12 @@ export class LocalStore {
     }
   }
 
+  /** The id of a live record other than `exceptId` that the mirror has at library path `path`, if any. */
+  mirrorOwnerOf(zone: Zone, path: string, exceptId: string): string | undefined {
+    const row = this.stmt('SELECT id FROM mirror WHERE path = ? AND zone = ? AND id != ? AND deleted = 0 ORDER BY id LIMIT 1').get(path, zone, exceptId) as { id: string } | undefined;
+    return row?.id;
+  }
+
   /** The rows of `ids` in one query (a feed page's worth), keyed by id. */
   mirrorMany(zone: Zone, ids: readonly string[]): Map<string, MirrorItem> {
     const rows = this.stmt('SELECT * FROM mirror WHERE zone = ? AND id IN (SELECT value FROM json_each(?))').all(zone, JSON.stringify(ids)) as MirrorRow[];

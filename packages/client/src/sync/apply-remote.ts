@@ -152,7 +152,9 @@ export async function applyRemote(ctx: PassContext, record: NimbusRecord, option
   };
   try {
     const page = options.page;
-    const result = await adapter.apply(record, mirror, ctx.library, blobFile, page ? { batch: page.batch } : {});
+    const pathOwner = (path: string): string | undefined => ctx.store.mirrorOwnerOf(record.zone, path, record.id);
+    const adopt = ctx.adopting?.has(record.zone) ?? false;
+    const result = await adapter.apply(record, mirror, ctx.library, blobFile, page ? { batch: page.batch, pathOwner, adopt } : { pathOwner, adopt });
     const row: MirrorItem = { ...mirrorOf(record), path: result.path, localSize: result.localSize, localMtimeMs: result.localMtimeMs, localHash: result.localHash };
     if (result.staged && page) {
       page.stage(row, options.keys ?? [record.id], record, result.created);

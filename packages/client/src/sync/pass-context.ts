@@ -34,6 +34,8 @@ export interface PassContext {
    * outbox (and counted as waiting) before the network allows them, and nothing is sent until it does.
    */
   readonly scanned: ReadonlySet<Service>;
+  /** Zones in their first pull on this device: files already at incoming names are adopted (ApplyOptions.adopt). */
+  adopting?: ReadonlySet<Zone> | undefined;
   /** Downloads stopped (LOCAL_STORAGE_FULL). */
   downloadsStopped: SyncFailure | null;
   /** Items moved (pushed or pulled) in this pass. */

@@ -4,7 +4,7 @@ import type { ItemError } from '../adapters/adapter.js';
 import { LANE_SERVICES, LANES, type Lane } from '../engine/lanes.js';
 import { StagedMirror } from '../store/staged-mirror.js';
 import { recordLocal, type PassContext } from './pass-context.js';
-import { pullZone } from './pull.js';
+import { feedTokenKey, pullZone } from './pull.js';
 import { pushLane } from './push.js';
 
 /** Scans every enabled service's folder; all changes go into the outbox (and the mirror's local stat) in one transaction. */
@@ -58,6 +58,18 @@ export interface PassSteps {
 export async function runSteps(ctx: PassContext, steps: PassSteps): Promise<void> {
   // Files a crashed pull renamed into place but had not mirrored yet: mirrored now, before a scan mistakes them for new ones.
   await new StagedMirror(ctx.store).recover(ctx.library.root);
+  // A zone never pulled here (a new device, or a library that meets the account with copies of its files) is
+  // pulled before its folder is scanned: its files are matched with the account's records instead of going up
+  // as new ones.
+  const fresh = new Set([...ctx.allowed].map((s) => SERVICE_ZONE[s]).filter((zone) => ctx.store.getMeta(feedTokenKey(zone)) === undefined));
+  if (fresh.size > 0) {
+    ctx.adopting = fresh;
+    try {
+      await pullAll(ctx);
+    } finally {
+      ctx.adopting = undefined;
+    }
+  }
   await scanAll(ctx, steps.settleMs);
   await pushAll(ctx);
   await pullAll(ctx);
