@@ -11,8 +11,18 @@ const resyncKey = (zone: Zone): string => `feed-resync:${zone}`;
 /** The newest token saved by any zone's pull: the agent long-polls from it. */
 export const WATCH_TOKEN_KEY = 'feed-watch-token';
 
-/** Pulls one zone to the end of its feed. Returns false when downloads had to stop (a full disk). */
-export async function pullZone(ctx: PassContext, zone: Zone): Promise<boolean> {
+/** The first page of a zone's feed from its stored token, asked for now (pullAll asks every zone's at once). */
+export function fetchFirstPage(ctx: PassContext, zone: Zone): Promise<ChangesResponse> {
+  const request = ctx.transport.changes({ since: ctx.store.getMeta(feedTokenKey(zone)), zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal);
+  request.catch(() => undefined); // may be dropped unread (an earlier zone stopped the pull)
+  return request;
+}
+
+/**
+ * Pulls one zone to the end of its feed. Returns false when downloads had to stop (a full disk). `firstPage`:
+ * the page from the zone's stored token, already asked for (fetchFirstPage).
+ */
+export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise<ChangesResponse>): Promise<boolean> {
   const { store } = ctx;
   const retries = new KeptRecords(new PullRetries(store), zone);
   // Records an earlier pass could not apply come first (their token has moved on already).
@@ -24,7 +34,7 @@ export async function pullZone(ctx: PassContext, zone: Zone): Promise<boolean> {
     request.catch(() => undefined); // a page fetched ahead may be dropped unread (the pull stopped)
     return request;
   };
-  let ahead: Promise<ChangesResponse> | undefined;
+  let ahead = firstPage;
   for (;;) {
     const request = ahead ?? fetchPage(store.getMeta(feedTokenKey(zone)));
     ahead = undefined;

@@ -4,7 +4,7 @@ import type { ItemError } from '../adapters/adapter.js';
 import { LANE_SERVICES, LANES, type Lane } from '../engine/lanes.js';
 import { StagedMirror } from '../store/staged-mirror.js';
 import { recordLocal, type PassContext } from './pass-context.js';
-import { feedTokenKey, pullZone } from './pull.js';
+import { feedTokenKey, fetchFirstPage, pullZone } from './pull.js';
 import { pushLane } from './push.js';
 
 /** Scans every enabled service's folder; all changes go into the outbox (and the mirror's local stat) in one transaction. */
@@ -41,12 +41,16 @@ export async function pushAll(ctx: PassContext): Promise<void> {
   }
 }
 
-/** Pulls every allowed zone; stops at the first zone that cannot go on (a full disk). */
+/**
+ * Pulls every allowed zone; stops at the first zone that cannot go on (a full disk). Every zone's first page is
+ * asked for at once: a pass with nothing new costs one round trip, not one per zone.
+ */
 export async function pullAll(ctx: PassContext): Promise<void> {
   const zones = new Set<Zone>();
   for (const service of ctx.allowed) zones.add(SERVICE_ZONE[service]);
+  const firstPages = new Map([...zones].map((zone) => [zone, fetchFirstPage(ctx, zone)] as const));
   for (const zone of zones) {
-    if (!(await pullZone(ctx, zone))) return;
+    if (!(await pullZone(ctx, zone, firstPages.get(zone)))) return;
   }
 }
 
