@@ -2,7 +2,7 @@
 // `nimbus sync` with their own NIMBUS_HOME and NIMBUS_LIBRARY. Figures are printed (and written to
 // bench-output/sync.json), never asserted. (a) vCards vs vdirsyncer + Radicale, (b)+(e) a fresh device's pull and
 // its peak memory, (c) many small files, (d) one big file vs the bare fsync baseline.
-// Quick run: BENCH_CARDS=200 BENCH_PULL_RECORDS=10000 BENCH_FILES=1000 BENCH_BIG_MB=100. BENCH_PARTS=a,b,c,d picks
+// BENCH_ROOT=DIR puts the devices' folders there. Quick run: BENCH_CARDS=200 BENCH_PULL_RECORDS=10000 BENCH_FILES=1000 BENCH_BIG_MB=100. BENCH_PARTS=a,b,c,d picks
 // parts; BENCH_PROFILE=1 writes CPU profiles of every device `nimbus sync` to bench-output/profiles/.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     return dir;
   };
   const server = await startServerProcess({ nodeArgs: settings.serverNodeArgs });
-  const root = await mkdtemp(join(tmpdir(), 'nimbus-bench-sync-')).catch(async (error: unknown) => {
+  // BENCH_ROOT: where devices keep their libraries (default the temp folder; see create-baseline.ts on why it matters).
+  const root = await mkdtemp(join(process.env['BENCH_ROOT'] ?? tmpdir(), 'nimbus-bench-sync-')).catch(async (error: unknown) => {
     await server.stop();
     throw error;
   });

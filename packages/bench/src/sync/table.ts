@@ -50,6 +50,7 @@ export function buildRows(r: SyncResults, parts: readonly string[] = ['a', 'b', 
   if (r.pull) {
     const p = r.pull;
     rows.push({ metric: `(b) fresh device pulls ${num(p.records)} records (records/s)`, nimbus: num(p.perSecond), peer: '', ratio: '', target: '≥ 20,000', met: met(p.perSecond >= 20_000) });
+    rows.push({ metric: '    bare file creation, same disk (files/s)', nimbus: '', peer: num(p.bareCreatePerSecond), ratio: `${((100 * p.perSecond) / p.bareCreatePerSecond).toFixed(0)} %`, target: '', met: '' });
     rows.push({ metric: '(e) peak memory of that device (MB)', nimbus: p.peakRssMB === null ? 'unknown' : num(p.peakRssMB), peer: '', ratio: '', target: '< 300', met: met(p.peakRssMB === null ? undefined : p.peakRssMB < 300) });
   } else if (parts.includes('b')) rows.push(failed('(b) fresh device pull (records/s)', '≥ 20,000'));
   if (r.smallFiles) {

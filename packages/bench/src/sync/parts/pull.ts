@@ -3,7 +3,9 @@
 import type { BatchWriteResponse } from '@nimbus/protocol';
 import { readdir } from 'node:fs/promises';
 import http from 'node:http';
+import { join } from 'node:path';
 import { requestJson } from '../../api-client.js';
+import { bareCreateRate } from '../create-baseline.js';
 import { BenchDevice } from '../device.js';
 import { pullRecord } from '../pull-data.js';
 import { log, type Settings } from '../settings.js';
@@ -16,6 +18,8 @@ export interface PullResult {
   filesOnDisk: number;
   perSecond: number;
   peakRssMB: number | null;
+  /** Bare file creation on the same disk, files/s (measured just before the pull). */
+  bareCreatePerSecond: number;
 }
 
 const BATCH = 1000;
@@ -55,6 +59,8 @@ export async function benchPull(server: string, root: string, settings: Settings
   const { email, password } = await writer.createAccountAndLogin(server);
   const writeSeconds = await writeRecords(server, email, password, records);
   log(`  ${records} records written through the API in ${writeSeconds.toFixed(2)} s (${Math.round(records / writeSeconds)} records/s)`);
+  const bareCreatePerSecond = await bareCreateRate(join(root, 'bare-create'), records);
+  log(`  bare file creation on this disk (the floor under a pull): ${Math.round(bareCreatePerSecond)} files/s`);
   const reader = await BenchDevice.create(root, 'pull-reader');
   await reader.login(server, email);
   const run = await reader.sync(profileDir);
@@ -64,5 +70,5 @@ export async function benchPull(server: string, root: string, settings: Settings
     `  fresh device pulled ${run.received} records in ${run.seconds.toFixed(2)} s = ${Math.round(records / run.seconds)} records/s; ` +
       `${filesOnDisk} files on disk; peak RSS ${peakRssMB === null ? 'unknown' : `${peakRssMB.toFixed(0)} MB`}`,
   );
-  return { records, writeSeconds, pullSeconds: run.seconds, received: run.received, filesOnDisk, perSecond: records / run.seconds, peakRssMB };
+  return { records, writeSeconds, pullSeconds: run.seconds, received: run.received, filesOnDisk, perSecond: records / run.seconds, peakRssMB, bareCreatePerSecond };
 }
