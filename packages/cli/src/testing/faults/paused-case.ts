@@ -153,6 +153,8 @@ type Failure = NonNullable<SyncStatusJson['failure']>;
  * agent must drain the outbox by itself. Returns what it saw for the case's own checks.
  */
 export async function provePausedAndResumed(device: FaultDevice, c: PausedCase): Promise<PausedProof> {
+  // A device that has synced before meets the fault (a first pass pulls before it scans, and would stop before it).
+  await device.sync();
   await device.write(`Notes/${c.note}.md`, `written before ${c.cause}\n`);
   await c.fault();
   const run = await device.cli(['sync']);
