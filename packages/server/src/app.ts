@@ -43,7 +43,7 @@ export async function buildApp(ctx: ServerContext, options: BuildOptions = {}): 
   const onRoute = options.onRoute;
   if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
   installErrorHandling(app);
-  installProtocolHooks(app, ctx.clock);
+  installProtocolHooks(app, ctx.clock, ctx.config.minClientProtocol);
   // While shutting down, answers in flight close their connection, so a keep-alive client does not hold the exit.
   let closing = false;
   app.addHook('preClose', (done) => {

@@ -1,5 +1,5 @@
 // Server configuration: flags win over environment variables, which win over defaults.
-import { DEFAULT_QUOTA_BYTES } from '@nimbus/protocol';
+import { DEFAULT_QUOTA_BYTES, MIN_CLIENT_PROTOCOL } from '@nimbus/protocol';
 import { resolve } from 'node:path';
 
 export interface S3Config {
@@ -35,6 +35,8 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** `nats://…`: change notifications cross to the other server processes on this database; null = in-process only. */
   natsUrl: string | null;
+  /** Clients speaking an older protocol get 426 CLIENT_OUTDATED ("update Nimbus"): raised by operators who retire old clients. */
+  minClientProtocol: number;
 }
 
 export interface ServerFlags {
@@ -72,6 +74,14 @@ export function parseDuration(text: string): number {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function parseProtocol(text: string): number {
+  const version = Number(text);
+  if (!Number.isInteger(version) || version < MIN_CLIENT_PROTOCOL) {
+    throw new ConfigError(`NIMBUS_MIN_CLIENT_PROTOCOL must be a protocol version (an integer, ${MIN_CLIENT_PROTOCOL} or more), not "${text}"`);
+  }
+  return version;
 }
 
 function parsePort(text: string, what: string): number {
@@ -119,5 +129,6 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     trustProxy: env['NIMBUS_TRUST_PROXY'] === 'true',
     // An empty NIMBUS_NATS_URL= is "off", like leaving it out.
     natsUrl: pick(flags.nats, 'NIMBUS_NATS_URL') || null,
+    minClientProtocol: env['NIMBUS_MIN_CLIENT_PROTOCOL'] ? parseProtocol(env['NIMBUS_MIN_CLIENT_PROTOCOL']) : MIN_CLIENT_PROTOCOL,
   };
 }
