@@ -102,6 +102,8 @@ async function sendRecords(ctx: PassContext, lane: Lane, ready: OutboxOp[]): Pro
 
 /** Small blobs uploaded at the same time when they cannot go in packs (each is a few round trips); big ones go one at a time. */
 const SMALL_PARALLEL = 8;
+/** Up to this size a blob that is not packed goes up beside others; bigger ones go one at a time. */
+const PARALLEL_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Uploads the batch's missing blobs; returns the items whose blobs are all on the server. */
 async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): Promise<OutboxOp[]> {
@@ -133,9 +135,9 @@ async function uploadBlobsOf(ctx: PassContext, lane: Lane, items: OutboxOp[]): P
   const all = [...jobs.values()];
   // Small files go many per request; what a pack could not take (an older server, a full account) one by one.
   const unpacked = await uploadInPacks(ctx, lane, all.filter((j) => packable(j.blob, ctx.tuning.chunkBytes)), { up, failed });
-  const small = all.filter((j) => !packable(j.blob, ctx.tuning.chunkBytes) && j.blob.size <= ctx.tuning.chunkBytes);
+  const small = all.filter((j) => !packable(j.blob, ctx.tuning.chunkBytes) && j.blob.size <= Math.min(PARALLEL_MAX_BYTES, ctx.tuning.chunkBytes));
   await inParallel([...unpacked, ...small], SMALL_PARALLEL, uploadOne);
-  await inParallel(all.filter((j) => j.blob.size > ctx.tuning.chunkBytes), 1, uploadOne);
+  await inParallel(all.filter((j) => !packable(j.blob, ctx.tuning.chunkBytes) && j.blob.size > Math.min(PARALLEL_MAX_BYTES, ctx.tuning.chunkBytes)), 1, uploadOne);
   // Moved bytes already told the status; the outbox counts change here only when items failed (counting costs a query).
   if (failed.size > 0) {
     ctx.store.tx(() => failed.forEach((reason, seq) => ctx.outbox.fail(seq, reason, false)));
