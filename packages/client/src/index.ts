@@ -45,3 +45,8 @@ export { DEFAULT_REQUEST_TIMEOUT_MS, dropPooledConnections, timedFetch } from '.
 export { PROBE_TIMEOUT_MS, probeConnectivity, probeUrlFor, type ProbeOptions } from './net/connectivity-probe.js';
 export type { ProbeResult, ProbeStatus } from './engine/classify.js';
 export { feedWatch, homeFeedWatch, type FeedWatchOptions, type TimedFeedWait } from './agent/feed-watch.js';
+// DNS: the user's servers (`nimbus config set dns`), and the resolver every connection uses (issue 4).
+export { DNS_SERVERS_META_KEY, DnsServersError, parseDnsServers, readDnsServers, readHomeDnsServers, writeDnsServers } from './dns/dns-servers.js';
+export { ConfiguredResolver, DNS_QUERY_TIMEOUT_MS } from './dns/configured-lookup.js';
+export { dnsRoute, resetDnsRoutes, type DnsRoute } from './dns/dns-route.js';
+export { resetNetworkState } from './net/reset-network.js';

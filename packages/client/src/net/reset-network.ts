@@ -1,0 +1,9 @@
+// "Reset network state" in one call: what the agent does after a network-looking failure and `nimbus doctor --fix` does.
+import { resetDnsRoutes } from '../dns/dns-route.js';
+import { dropPooledConnections } from './timed-fetch.js';
+
+/** Drops pooled connections (fetch's and the configured DNS servers' pools) and forgets cached DNS answers. */
+export function resetNetworkState(): void {
+  dropPooledConnections();
+  resetDnsRoutes();
+}
