@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropPooledConnections, timedFetch } from './timed-fetch.js';
+import { dropPooledConnections, SLOWEST_UPLOAD_BYTES_PER_SECOND, timedFetch } from './timed-fetch.js';
 
 describe('timedFetch and dropPooledConnections', () => {
   let slowBody: http.Server;
@@ -46,6 +46,24 @@ describe('timedFetch and dropPooledConnections', () => {
   it('does not cut an answer whose body is still coming after the deadline', async () => {
     const response = await timedFetch(100)(url(slowBody));
     expect(await response.text()).toBe('first last');
+  });
+
+  it('gives a request body time to go up: the deadline grows with its size', async () => {
+    // Answers 300 ms after the request arrives: later than the bare 100 ms deadline.
+    const late = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => setTimeout(() => response.end('stored'), 300));
+    });
+    await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = Buffer.alloc(SLOWEST_UPLOAD_BYTES_PER_SECOND); // one second's worth at the slowest rate
+      const response = await timedFetch(100)(url(late), { method: 'POST', body });
+      expect(await response.text()).toBe('stored');
+      await expect(timedFetch(100)(url(late), { method: 'POST', body: 'x' })).rejects.toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      late.closeAllConnections();
+      await new Promise((resolve) => late.close(resolve));
+    }
   });
 
   it('drops pooled keep-alive connections: the next request opens a new one', async () => {

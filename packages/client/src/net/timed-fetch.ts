@@ -3,18 +3,20 @@
 /** How long a request waits for the server's answer to start, unless told otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** The slowest upload a request body is given time for (a poor cellular link), on top of the deadline. */
+export const SLOWEST_UPLOAD_BYTES_PER_SECOND = 32 * 1024;
+
 /**
  * A fetch that gives up when the answer has not started within `timeoutMs` (a black hole never answers).
  * The caller's own signal still works: both are combined, neither replaces the other. Only the wait for the
- * answer's headers is timed, so a long download is not cut at the deadline once its bytes flow.
+ * answer's headers is timed, so a long download is not cut at the deadline once its bytes flow; a request body
+ * (a batch, a blob pack) gets the time to go up on a slow link first.
  */
 export function timedFetch(timeoutMs: number, base: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
-      timeoutMs,
-    );
+    const ms = timeoutMs + Math.ceil((bodyBytes(init?.body) / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     try {
       return await base(input, { ...init, signal });
@@ -22,6 +24,13 @@ export function timedFetch(timeoutMs: number, base: typeof fetch = globalThis.fe
       clearTimeout(timer);
     }
   };
+}
+
+/** The size of a body known up front (JSON text, bytes); 0 for none or a stream. */
+function bodyBytes(body: RequestInit['body'] | undefined): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body.byteLength;
+  return 0;
 }
 
 /** Where undici (Node's fetch) keeps its shared connection pool; documented by undici as its global dispatcher key. */
