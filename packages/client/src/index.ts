@@ -31,6 +31,10 @@ export {
   stateIsEmpty,
   type OpenEngineOptions,
 } from './sync/open-engine.js';
+export { leaveServices, unsentBeforeSignOut, type LeaveOptions, type LeaveResult } from './sync/sign-out.js';
+export { describeUnsent, unsentChanges, type UnsentChange } from './sync/unsent-changes.js';
+export { RECOVERED_FOLDER } from './sync/recovery-folder.js';
+export { createAdapters } from './adapters/index-of-adapters.js';
 export { DEFAULT_TUNING, type EngineDeps, type EngineTuning, type SyncTransport } from './sync/ports.js';
 export { STATUS_META_KEY, readStoredStatus } from './sync/status-keeper.js';
 // The agent (issue 3): one per NIMBUS_HOME, a loop of passes woken by the library, the server and settings.

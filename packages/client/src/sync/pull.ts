@@ -7,7 +7,7 @@ import { guard, serviceOf, type PassContext } from './pass-context.js';
 
 /** Meta keys of the change-token module: one opaque token per zone, and the resync flag. */
 export const feedTokenKey = (zone: Zone): string => `feed-token:${zone}`;
-const resyncKey = (zone: Zone): string => `feed-resync:${zone}`;
+export const resyncKey = (zone: Zone): string => `feed-resync:${zone}`;
 /** The newest token saved by any zone's pull: the agent long-polls from it. */
 export const WATCH_TOKEN_KEY = 'feed-watch-token';
 
