@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestServer, type TestServer } from '../../../server/src/testing/test-server.js';
 import type { ServiceAdapter } from '../adapters/adapter.js';
+import type { ProbeResult } from '../engine/classify.js';
 import { ApiClient } from '../api-client.js';
 import { writeSession } from '../session-file.js';
 import { LocalStore, stateFilePath } from '../store/local-store.js';
@@ -55,6 +56,10 @@ export interface DeviceOptions {
   /** Reuse this home (a restarted process) instead of a new one. */
   home?: string;
   library?: string;
+  /** The device's clock (the engine's and its API client's); a fake one from 2026-01-05 by default. */
+  clock?: { now: () => number };
+  /** The connectivity probe the engine runs after a network-looking failure. */
+  probe?: () => Promise<ProbeResult | undefined>;
 }
 
 export async function signUpDevice(live: LiveServer, email: string, options: DeviceOptions = {}): Promise<Device> {
@@ -66,7 +71,7 @@ export async function openDevice(live: LiveServer, email: string, options: Devic
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'nimbus-home-')));
   const library = options.library ?? (await mkdtemp(join(tmpdir(), 'nimbus-lib-')));
   for (const folder of ['Notes', 'Drive']) await mkdir(join(library, folder), { recursive: true });
-  const clock = fakeClock();
+  const clock = options.clock ?? fakeClock();
   const login = async (who: string, password = PASSWORD): Promise<void> => {
     const client = new ApiClient({ server: live.url });
     await client.login({ email: who, password, deviceName: `dev-${home.slice(-6)}` });
@@ -89,6 +94,7 @@ export async function openDevice(live: LiveServer, email: string, options: Devic
       return t && options.wrap ? options.wrap(t) : t;
     },
     tuning: { chunkBytes: 64 * 1024, ...options.tuning },
+    ...(options.probe ? { probe: options.probe } : {}),
   });
   return {
     home,
