@@ -103,11 +103,18 @@ export class FaultStage {
     return device;
   }
 
-  /** A device signed in through a proxy pair of its own (`scheme` of the sync port as the server serves it). */
-  async proxiedDevice(name: string, syncOptions: Omit<FaultProxyOptions, 'target'> = {}): Promise<{ device: FaultDevice; proxies: ProxyPair }> {
+  /**
+   * A device signed in through a proxy pair of its own (`scheme` of the sync port as the server serves it); `env`
+   * is added to its CLI runs (a faked clock).
+   */
+  async proxiedDevice(
+    name: string,
+    syncOptions: Omit<FaultProxyOptions, 'target'> = {},
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ device: FaultDevice; proxies: ProxyPair }> {
     if (this.server.probeUrl === null) throw new Error('the server has no probe port');
     const proxies = await startProxyPair(this.server.url, this.server.probeUrl, syncOptions);
-    const device = new FaultDevice(name, this.root, this.env);
+    const device = new FaultDevice(name, this.root, { ...this.env, ...env });
     await device.init();
     await device.login(proxies.sync.url(new URL(this.server.url).protocol === 'https:' ? 'https' : 'http'), this.email, this.password);
     return { device, proxies };
