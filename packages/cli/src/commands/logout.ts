@@ -1,41 +1,157 @@
-// `nimbus logout`: ends this device's session on the server (when it answers) and forgets it here.
-import { forgetSyncState, nimbusHome, removeSession } from '@nimbus/client';
-import { isNimbusError } from '@nimbus/protocol';
+// `nimbus logout [--keep SERVICES | --keep-all] [--force] [--forget]`: signs this device out, keeping the chosen
+// services' files here (plain logout keeps them all, and the sync state, so `nimbus login` resumes where it
+// stopped); the other services' files leave the device, their unsent changes saved in the library's Recovered/.
+import {
+  AgentLockedError,
+  LIBRARY_SERVICES,
+  LocalStore,
+  acquireAgentLock,
+  createAdapters,
+  describeUnsent,
+  forgetSyncState,
+  leaveServices,
+  nimbusHome,
+  removeSession,
+  stateFilePath,
+  unsentBeforeSignOut,
+  type AgentLock,
+  type LeaveResult,
+  type StoredSession,
+  type UnsentChange,
+} from '@nimbus/client';
+import { isNimbusError, SERVICES, type Service } from '@nimbus/protocol';
 import type { Command } from 'commander';
-import { runningAgent } from '../engine-session.js';
-import { UserError, out } from '../output.js';
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { nimbusLibrary, parseServices } from '../device.js';
+import { EXIT, UserError, out } from '../output.js';
 import { connect, loadSession } from '../session.js';
+
+interface LogoutFlags {
+  keep?: string;
+  keepAll?: boolean;
+  force?: boolean;
+  forget?: boolean;
+}
 
 export function registerLogout(program: Command): void {
   program
     .command('logout')
-    .description('sign this device out (its sync state stays, so signing in again resumes where it stopped)')
-    .option('--forget', 'also forget what this device synced (to sign in to another account; the library files stay)')
-    .action(async (flags: { forget?: boolean }) => {
+    .description('sign this device out; by default it keeps every file and its sync state, so signing in again resumes where it stopped')
+    .option('--keep <services>', 'keep only these services on this device (comma list, e.g. contacts,notes; "none" for none); the others\' files leave it (they are on the server) and their unsent changes go to Recovered/ in the library')
+    .option('--keep-all', 'keep every service on this device (the default)')
+    .option('--force', 'sign out even with changes not yet sent (kept services send them at the next sign-in; the others\' go to Recovered/)')
+    .option('--forget', 'also forget what this device synced (to sign in to another account; the kept files stay, and the next sign-in matches them with the account)')
+    .action(async (flags: LogoutFlags) => {
+      const keep = keptServices(flags);
+      const leaving = SERVICES.filter((s) => !keep.has(s));
       const home = nimbusHome();
       const session = await loadSession(home);
-      if (flags.forget) {
-        if (runningAgent(home) !== null) throw new UserError('nimbus agent is running on this device: stop it first (Ctrl-C or kill), then run nimbus logout --forget again');
-        const dropped = await forgetSyncState(home);
-        const lost = dropped === 0 ? '' : ` ${dropped} change${dropped === 1 ? '' : 's'} not yet sent ${dropped === 1 ? 'was' : 'were'} dropped from the queue (the files stay).`;
-        out.line(`Forgot this device's sync state.${lost} The next account you sign in to receives the library's files as new.`);
-      }
-      if (!session) {
-        if (!flags.forget) out.line('Not signed in.');
+      if (!session && !flags.forget && leaving.length === 0) {
+        out.line('Not signed in.');
         return;
       }
+      const lock = await logoutLock(home);
       try {
-        await connect(session.server, session, home, 5_000).signOut('current');
-      } catch (error) {
-        // Already revoked or expired: the server has ended it, nothing left to do there.
-        if (!isNimbusError(error) || (error.kind !== 'AUTH_REVOKED' && error.kind !== 'AUTH_EXPIRED' && error.kind !== 'UNAUTHENTICATED')) {
-          const why = error instanceof Error ? error.message : String(error);
-          out.warn(
-            `could not sign out on the server (${why}); this device's session ends when it expires, or sign it out from another device with nimbus account sign-out --device ${session.tokens.sessionId}`,
-          );
+        const left = await leaveLibrary(home, session, leaving, flags);
+        if (left) report(left, leaving);
+        if (flags.forget) {
+          await forgetSyncState(home);
+          out.line("Forgot this device's sync state. The next account you sign in to receives the library's files as new (the same account matches them with its own).");
         }
+        if (session) await endSession(home, session);
+        else if (!flags.forget && !left) out.line('Not signed in.');
+      } finally {
+        lock.release();
       }
-      await removeSession(home);
-      out.line(`Signed out of ${session.server} (${session.email}).`);
     });
+}
+
+/** --keep / --keep-all → the services that stay; both, or an unknown service, is a usage error. */
+function keptServices(flags: LogoutFlags): Set<Service> {
+  if (flags.keep !== undefined && flags.keepAll) throw new UserError('--keep and --keep-all do not go together: name the services to keep, or keep them all', EXIT.usage);
+  if (flags.keep === undefined) return new Set(SERVICES);
+  if (flags.keep.trim().toLowerCase() === 'none') return new Set();
+  return new Set(parseServices([flags.keep]));
+}
+
+/** The agent (or a nimbus sync) must not sync while services leave: take its lock for the whole logout. */
+async function logoutLock(home: string): Promise<AgentLock> {
+  try {
+    return await acquireAgentLock(home);
+  } catch (error) {
+    if (!(error instanceof AgentLockedError)) throw error;
+    throw new UserError(`nimbus agent (pid ${error.pid}) is syncing this device: stop the agent first (Ctrl-C or kill), then run nimbus logout again`);
+  }
+}
+
+/**
+ * Refuses while changes are unsent (unless --force); then the services not kept leave the library. Returns what
+ * left, or undefined when this home never synced anything.
+ */
+async function leaveLibrary(home: string, session: StoredSession | undefined, leaving: readonly Service[], flags: LogoutFlags): Promise<LeaveResult | undefined> {
+  if (!existsSync(stateFilePath(home))) return undefined;
+  const library = nimbusLibrary().path;
+  const store = new LocalStore(stateFilePath(home));
+  try {
+    const adapters = isFolder(library) ? createAdapters(session?.deviceName ?? hostname()) : [];
+    const unsent = await unsentBeforeSignOut(store, adapters, library);
+    if (unsent.length > 0 && !flags.force) throw new UserError(refusal(unsent, leaving, library));
+    if (leaving.length === 0) return undefined;
+    return await leaveServices({ store, libraryRoot: library, adapters, leave: leaving, unsent });
+  } finally {
+    store.close();
+  }
+}
+
+/** One line: what is unsent, and both ways out. */
+function refusal(unsent: readonly UnsentChange[], leaving: readonly Service[], library: string): string {
+  const lost = unsent.some((c) => leaving.includes(c.service));
+  const kept = unsent.some((c) => !leaving.includes(c.service));
+  const then = [
+    ...(kept ? ["the kept services' changes go up when you sign in again"] : []),
+    ...(lost ? [`the others' are saved in ${join(library, 'Recovered')}`] : []),
+  ].join('; ');
+  return `${describeUnsent(unsent)}: run nimbus sync to send them first, or sign out anyway with --force (${then})`;
+}
+
+function report(left: LeaveResult, leaving: readonly Service[]): void {
+  const gone = LIBRARY_SERVICES.filter((s) => leaving.includes(s) && !left.untouched.includes(s));
+  if (gone.length > 0) {
+    const counts = gone.map((s) => `${s} (${left.removed[s] ?? 0} file${left.removed[s] === 1 ? '' : 's'})`);
+    out.line(`Removed from this device: ${counts.join(', ')} — they are on the server and come back when you sign in again.`);
+  }
+  const untouched = left.untouched.filter((s) => LIBRARY_SERVICES.includes(s));
+  if (untouched.length > 0) out.line(`Left as they are: ${untouched.join(', ')} (not synced on this device).`);
+  if (left.recoveredTo) {
+    const n = left.recovered;
+    if (n === 0) out.line(`Changes not yet sent are listed in ${join(left.recoveredTo, 'README.txt')}.`);
+    else out.line(`Saved ${n} change${n === 1 ? '' : 's'} not yet sent in ${left.recoveredTo} (README.txt there says what each is).`);
+  }
+}
+
+/** Ends the session on the server (when it answers) and forgets it here. */
+async function endSession(home: string, session: StoredSession): Promise<void> {
+  try {
+    await connect(session.server, session, home, 5_000).signOut('current');
+  } catch (error) {
+    // Already revoked or expired: the server has ended it, nothing left to do there.
+    if (!isNimbusError(error) || (error.kind !== 'AUTH_REVOKED' && error.kind !== 'AUTH_EXPIRED' && error.kind !== 'UNAUTHENTICATED')) {
+      const why = error instanceof Error ? error.message : String(error);
+      out.warn(
+        `could not sign out on the server (${why}); this device's session ends when it expires, or sign it out from another device with nimbus account sign-out --device ${session.tokens.sessionId}`,
+      );
+    }
+  }
+  await removeSession(home);
+  out.line(`Signed out of ${session.server} (${session.email}).`);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

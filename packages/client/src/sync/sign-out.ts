@@ -75,7 +75,7 @@ export async function leaveServices(options: LeaveOptions): Promise<LeaveResult>
     await keepWhatHasNoFile(recovery, ops, unsent, onDisk);
     const mirror = store.mirrorZone(zone);
     forgetZone(store, service);
-    const known = new Set([...mirror.values()].flatMap((item) => (item.path === null || item.deleted ? [] : [item.path])));
+    const known = new Set([...mirror.values()].flatMap((item) => (item.path === null || item.deleted || item.version === 0 ? [] : [item.path])));
     if (folder) result.removed[service] = await clearFolder(recovery, folder, files, synced(mirror, ops, unsent), known);
   }
   result.recoveredTo = await recovery.finish();
