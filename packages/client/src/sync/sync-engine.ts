@@ -101,8 +101,12 @@ export class SyncEngine {
     }
     const before = machine.state;
     if (before.kind === 'signed_out' || (before.kind === 'paused' && before.failure.family === 'auth')) machine.signIn();
-    if (machine.state.kind === 'paused') machine.resume();
-    else machine.start();
+    // A retry while paused stays paused until something moves or the pass ends well: the status keeps naming the
+    // cause while it lasts (a black-holed network), instead of flickering to "syncing" on every attempt.
+    if (machine.state.kind !== 'paused') machine.start();
+    const resumed = (): void => {
+      if (machine.state.kind === 'paused') machine.resume();
+    };
     this.#keeper.beginPass();
     const ctx: PassContext = {
       store: this.#deps.store,
@@ -121,8 +125,14 @@ export class SyncEngine {
       pushed: 0,
       pulled: 0,
       setAside: (service, id, reason) => this.#keeper.itemError(service, id, reason),
-      progress: () => this.#keeper.refresh(),
-      bytes: (done, total) => machine.noteBytes(done, total),
+      progress: () => {
+        if (ctx.pushed + ctx.pulled > 0) resumed();
+        this.#keeper.refresh();
+      },
+      bytes: (done, total) => {
+        if (done > 0) resumed();
+        machine.noteBytes(done, total);
+      },
       judge: judgeWith(this.#deps.probe, this.#deps.now),
     };
     let stopped: SyncFailure | null = null;
@@ -147,6 +157,7 @@ export class SyncEngine {
       }
       return { state: 'paused', failure, ...counts };
     }
+    resumed(); // no cause stands any more
     if (error !== undefined || this.#keeper.runnablePending() > 0) return { state: 'syncing', failure: null, ...counts, ...(error === undefined ? {} : { error }) };
     machine.finish();
     return { state: 'idle', failure: null, ...counts };

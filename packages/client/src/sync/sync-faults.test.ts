@@ -47,6 +47,13 @@ describe('quota', () => {
     expect(await a.engine.runPass()).toMatchObject({ state: 'paused', failure: { cause: 'QUOTA_EXCEEDED' } });
     expect(await serverRecords(live, who, 'notes')).toHaveLength(2);
     expect(readStoredStatus(a.home)).toMatchObject({ state: 'paused', failure: { cause: 'QUOTA_EXCEEDED' } });
+    // A retry that moves nothing never shows "syncing": the status names the cause for as long as it lasts.
+    const seen: string[] = [];
+    const off = a.engine.subscribe((status) => seen.push(status.state));
+    expect(await a.engine.runPass()).toMatchObject({ state: 'paused', failure: { cause: 'QUOTA_EXCEEDED' } });
+    off();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain('syncing');
 
     await setQuota(who, 10_000_000);
     expect(await a.engine.runPass()).toMatchObject({ state: 'idle', failure: null });
