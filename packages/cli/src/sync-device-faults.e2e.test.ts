@@ -130,13 +130,17 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
     if (!disk.mounted) skip('mounting a tmpfs needs root');
     const device = await stage.directDevice('small-disk');
     const sender = await stage.directDevice('sender');
+    await sender.write('Notes/shared.md', 'first version\n');
+    await sender.sync();
     await device.sync();
+    expect(await device.read('Notes/shared.md')).toBe('first version\n');
     await device.write('Notes/mine.md', 'written on the small disk\n');
     const filler = join(disk.dir, '.filler');
     await fillDisk(filler);
     const big = randomBytes(300_000);
     await sender.write('Drive/big.bin', big);
     await sender.write('Notes/from-sender.md', 'a note that does not fit yet\n');
+    await sender.write('Notes/shared.md', `second version, longer than the first\n${'x'.repeat(20_000)}\n`);
     await sender.sync();
 
     const run = await device.cli(['sync']);
@@ -147,7 +151,9 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
     expect(status.failure).toMatchObject({ cause: 'LOCAL_STORAGE_FULL', family: 'device' });
     expect(status.failure?.remedies.map((r) => r.id)).toEqual(['free-local-space', 'optimize-photos']);
     // No pulled file under its name, whole or half, and no temp file left behind.
-    expect(await allFiles(disk.dir)).toEqual(['.filler', 'Notes/mine.md']);
+    expect(await allFiles(disk.dir)).toEqual(['.filler', 'Notes/mine.md', 'Notes/shared.md']);
+    // A file the pull would replace keeps its old bytes whole.
+    expect(await device.read('Notes/shared.md')).toBe('first version\n');
     // Uploads went on: the note written here reached the other device.
     await sender.sync();
     expect(await sender.read('Notes/mine.md')).toBe('written on the small disk\n');
@@ -162,6 +168,7 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
       await agent.waitFor(/Up to date/, 30_000, mark);
       expect(sha(await readFile(device.path('Drive/big.bin')))).toBe(sha(big));
       expect(await device.read('Notes/from-sender.md')).toBe('a note that does not fit yet\n');
+      expect(await device.read('Notes/shared.md')).toMatch(/^second version, longer than the first\nx{20000}\n$/);
       const resumed = await device.status();
       expect(resumed).toMatchObject({ state: 'idle', failure: null });
     } finally {
