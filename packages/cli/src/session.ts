@@ -1,6 +1,8 @@
 // The CLI's link to a server: an ApiClient for a URL or for the stored session, and API failures as one clear line.
 import {
   ApiClient,
+  dnsRoute,
+  readHomeDnsServers,
   DEFAULT_REQUEST_TIMEOUT_MS,
   SessionFileError,
   TransportError,
@@ -29,9 +31,13 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** A client for `server` (a bad URL is a usage error), optionally signed in with `session`'s tokens. */
 export function connect(server: string, session?: StoredSession, home?: string, timeoutMs = requestTimeoutMs()): ApiClient {
   try {
+    // The user's DNS servers (nimbus config set dns) resolve the server's name when set; they work before a login too.
+    const servers = readHomeDnsServers(home ?? nimbusHome());
+    const dns = dnsRoute(() => servers);
     return new ApiClient({
       server,
-      fetch: timedFetch(timeoutMs),
+      fetch: timedFetch(timeoutMs, dns.wrap(globalThis.fetch)),
+      lookup: dns.lookup,
       session: session?.tokens,
       // Refreshed tokens are saved at once: the old refresh token is dead the moment the server rotates it.
       onSession: session && home ? (tokens) => writeSession(home, { ...session, tokens }) : undefined,
@@ -74,10 +80,14 @@ export async function api<T>(call: () => Promise<T>, context: { server: string; 
   }
 }
 
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+const DNS_HINT = ": the server's name can't be looked up (DNS) — check the URL, or use other DNS servers: nimbus config set dns 1.1.1.1,8.8.8.8";
+
 export function toUserError(error: unknown, context: { server: string; email?: string | undefined }): unknown {
   if (error instanceof UserError) return error;
   if (error instanceof TransportError) {
-    const hint = error.status === undefined ? ': is the server running, and is the URL right?' : '';
+    const hint =
+      error.status !== undefined ? '' : DNS_CODES.has(error.code ?? '') ? DNS_HINT : ': is the server running, and is the URL right?';
     return new UserError(`${error.message}${hint}`);
   }
   if (!isNimbusError(error)) return error;

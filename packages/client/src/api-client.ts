@@ -43,6 +43,7 @@ import {
   type SignOutScope,
   type TwoFactorSetupResponse,
 } from '@nimbus/protocol';
+import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { sendFileRange } from './file-range-put.js';
@@ -59,6 +60,8 @@ export interface ApiClientOptions {
   onSession?: ((tokens: SessionTokens) => void | Promise<void>) | undefined;
   /** The device clock sent as `nimbus-client-time`; defaults to Date.now. */
   now?: () => number;
+  /** Resolves the server's name for the node:http uploads (the user's DNS servers); `fetch` does it for the rest. */
+  lookup?: LookupFunction | undefined;
 }
 
 /**
@@ -135,6 +138,7 @@ export class ApiClient {
   private readonly fetchImpl: typeof fetch;
   private readonly onSession: ApiClientOptions['onSession'];
   private readonly now: () => number;
+  private readonly lookup: LookupFunction | undefined;
   private tokens: SessionTokens | undefined;
   private refreshing: Promise<SessionTokens> | undefined;
 
@@ -143,6 +147,7 @@ export class ApiClient {
     this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.onSession = options.onSession;
     this.now = options.now ?? Date.now;
+    this.lookup = options.lookup;
     this.tokens = options.session;
   }
 
@@ -277,7 +282,7 @@ export class ApiClient {
       const headers = { ...this.baseHeaders(), 'content-type': 'application/octet-stream', [UPLOAD_OFFSET_HEADER]: String(start) };
       let response;
       try {
-        response = await sendFileRange({ url, method: 'PUT', headers, file, start, end, signal, onBytes });
+        response = await sendFileRange({ url, method: 'PUT', headers, file, start, end, signal, onBytes, lookup: this.lookup });
       } catch (error) {
         if (signal?.aborted) throw error;
         throw this.unreachable(url, error);

@@ -3,6 +3,7 @@
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -22,6 +23,8 @@ export interface FileRangeRequest {
   signal?: AbortSignal | undefined;
   /** Told of bytes as they are handed to the socket. */
   onBytes?: ((bytes: number) => void) | undefined;
+  /** Resolves the host (the user's DNS servers); the system's by default. */
+  lookup?: LookupFunction | undefined;
 }
 
 export interface PlainResponse {
@@ -44,7 +47,13 @@ export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse>
     const transport = target.protocol === 'https:' ? https : http;
     const headers = { ...request.headers, 'content-length': String(request.end - request.start) };
     // A connection of its own: a pooled one may be stale after a network change, and one big body gains nothing from reuse.
-    const options = { method: request.method, headers, agent: false, ...(request.signal ? { signal: request.signal } : {}) };
+    const options = {
+      method: request.method,
+      headers,
+      agent: false,
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.lookup ? { lookup: request.lookup } : {}),
+    };
     const req = transport.request(target, options, (res) => {
       answered = true;
       const parts: Buffer[] = [];

@@ -1,5 +1,7 @@
 // The agent's own position in the change feed for long-polls, so a wait never answers with what it has already seen.
 import { SERVICE_ZONE, SERVICES, isNimbusError, type Zone } from '@nimbus/protocol';
+import { dnsRoute } from '../dns/dns-route.js';
+import { readDnsServers } from '../dns/dns-servers.js';
 import type { LocalStore } from '../store/local-store.js';
 import { sessionConnector } from '../sync/open-engine.js';
 import type { SyncTransport } from '../sync/ports.js';
@@ -46,7 +48,7 @@ export function feedWatch(options: FeedWatchOptions): TimedFeedWait {
 
 /** The feed watch of a NIMBUS_HOME: its session, the engine's last token and the services switched on (read from `store`). */
 export function homeFeedWatch(home: string, store: LocalStore, now: () => number = Date.now): TimedFeedWait {
-  const connect = sessionConnector(home, now);
+  const connect = sessionConnector(home, now, dnsRoute(() => readDnsServers(store)).wrap(globalThis.fetch));
   return feedWatch({
     connect,
     startToken: () => store.getMeta(WATCH_TOKEN_KEY),

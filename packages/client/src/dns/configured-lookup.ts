@@ -26,6 +26,8 @@ export class ConfiguredResolver {
     readonly servers: readonly string[],
     timeoutMs = DNS_QUERY_TIMEOUT_MS,
     private readonly now: () => number = Date.now,
+    /** false: only the configured servers are asked (`nimbus doctor` checks them alone). */
+    private readonly options: { readonly systemFallback?: boolean } = {},
   ) {
     this.#resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
     this.#resolver.setServers([...servers]);
@@ -43,7 +45,7 @@ export class ConfiguredResolver {
       ...(v6.status === 'fulfilled' ? v6.value.map((r) => ({ address: r.address, family: 6, ttl: r.ttl })) : []),
     ];
     if (answers.length === 0) {
-      const system = await systemAnswers(host);
+      const system = this.options.systemFallback === false ? undefined : await systemAnswers(host);
       if (system) return system;
       throw dnsError(host, this.servers, v4.status === 'rejected' ? v4.reason : undefined);
     }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { ServiceAdapter } from '../adapters/adapter.js';
 import { createAdapters } from '../adapters/index-of-adapters.js';
 import { ApiClient } from '../api-client.js';
+import { dnsRoute } from '../dns/dns-route.js';
+import { DNS_SERVERS_META_KEY, readDnsServers, writeDnsServers } from '../dns/dns-servers.js';
 import type { ProbeResult } from '../engine/classify.js';
 import {
   ACCOUNT_META_KEY,
@@ -69,6 +71,8 @@ export async function openEngine(options: OpenEngineOptions): Promise<SyncEngine
  */
 export function sessionConnector(home: string, now: () => number, fetchImpl?: typeof fetch, store?: LocalStore): () => Promise<SyncTransport | null> {
   let cached: { client: ApiClient; session: StoredSession } | undefined;
+  // The user's DNS servers, read on every request: `nimbus config set dns` reaches a running agent at once.
+  const dns = store ? dnsRoute(() => readDnsServers(store)) : undefined;
   return async () => {
     const session = await readSession(home);
     if (!session) {
@@ -82,7 +86,7 @@ export function sessionConnector(home: string, now: () => number, fetchImpl?: ty
       server: session.server,
       session: session.tokens,
       now,
-      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+      ...(dns ? { fetch: dns.wrap(fetchImpl ?? globalThis.fetch), lookup: dns.lookup } : fetchImpl ? { fetch: fetchImpl } : {}),
       onSession: async (tokens) => {
         // Keep what is on disk unless it changed under us (a new login wins over our refresh).
         const onDisk = await readSession(home).catch(() => undefined);
@@ -137,7 +141,7 @@ function clearAccountMeta(store: LocalStore): void {
     for (const { key } of keep) if (!DEVICE_META.has(key)) store.deleteMeta(key);
   });
 }
-const DEVICE_META = new Set(['device-id', 'deviceId']);
+const DEVICE_META = new Set(['device-id', 'deviceId', DNS_SERVERS_META_KEY]);
 
 /** `nimbus login` before it writes session.json: refuses another account while this state mirrors the first one. */
 export function checkAccountForLogin(home: string, wanted: AccountIdentity): void {
@@ -160,10 +164,12 @@ export async function forgetSyncState(home: string): Promise<number> {
   let dropped: number;
   let settings: ReturnType<LocalStore['serviceSettings']>;
   let metered: boolean;
+  let dnsServers: string[];
   try {
     dropped = (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
     settings = store.serviceSettings();
     metered = store.isMetered();
+    dnsServers = readDnsServers(store);
   } finally {
     store.close();
   }
@@ -174,6 +180,7 @@ export async function forgetSyncState(home: string): Promise<number> {
     fresh.tx(() => {
       for (const [service, value] of Object.entries(settings)) fresh.setServiceSettings(service as keyof typeof settings, value);
       fresh.setMetered(metered);
+      writeDnsServers(fresh, dnsServers);
     });
   } finally {
     fresh.close();
