@@ -3,7 +3,11 @@ import {
   AgentLockedError,
   LocalStore,
   boundAccount,
-  dropPooledConnections,
+  dnsRoute,
+  readDnsServers,
+  readHomeDnsServers,
+  resetNetworkState,
+  RESUME_REQUEST_META_KEY,
   loginCommand,
   PROBE_TIMEOUT_MS,
   probeConnectivity,
@@ -74,8 +78,10 @@ export async function openDeviceEngine(home: string): Promise<DeviceEngine> {
 async function resetAndProbe(home: string, timeoutMs: number): Promise<ProbeResult | undefined> {
   const session = await loadSession(home).catch(() => undefined);
   if (!session) return undefined;
-  dropPooledConnections();
-  return probeConnectivity({ server: session.server, timeoutMs: Math.min(PROBE_TIMEOUT_MS, timeoutMs) });
+  resetNetworkState();
+  const servers = readHomeDnsServers(home);
+  const dns = dnsRoute(() => servers);
+  return probeConnectivity({ server: session.server, timeoutMs: Math.min(PROBE_TIMEOUT_MS, timeoutMs), fetch: dns.wrap(globalThis.fetch) });
 }
 
 /** Runs the agent for this device until `signal` aborts. */
@@ -96,7 +102,10 @@ export async function startAgent(device: DeviceEngine, signal: AbortSignal, hook
   }
 }
 
-/** Settings rows, the metered flag and the session file's identity: any change is a configuration change. */
+/**
+ * Settings rows, the metered flag, the DNS servers, `doctor --fix`'s resume request and the session file's identity:
+ * any change is a configuration change (a pass now).
+ */
 function fingerprint(store: LocalStore, home: string): string {
   const session = (() => {
     try {
@@ -106,7 +115,7 @@ function fingerprint(store: LocalStore, home: string): string {
       return 'none';
     }
   })();
-  return JSON.stringify([store.serviceSettings(), store.isMetered(), session]);
+  return JSON.stringify([store.serviceSettings(), store.isMetered(), readDnsServers(store), store.getMeta(RESUME_REQUEST_META_KEY) ?? null, session]);
 }
 
 /** The status the engine last stored; reconciled with the session file (a logout since then is signed out). */

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './commands/account.js';
 import { registerAgent } from './commands/agent.js';
+import { registerConfig } from './commands/config.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
 import { registerNetwork } from './commands/network.js';
@@ -46,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   registerServices(program);
   registerNetwork(program);
   registerStorage(program);
+  registerDoctor(program);
+  registerConfig(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;

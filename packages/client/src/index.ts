@@ -54,3 +54,7 @@ export { DNS_SERVERS_META_KEY, DnsServersError, parseDnsServers, readDnsServers,
 export { ConfiguredResolver, DNS_QUERY_TIMEOUT_MS } from './dns/configured-lookup.js';
 export { dnsRoute, resetDnsRoutes, type DnsRoute } from './dns/dns-route.js';
 export { resetNetworkState } from './net/reset-network.js';
+// `nimbus doctor`: the checks and the agent nudge of `--fix` (issue 4).
+export { runDoctor, requestResume, RESUME_REQUEST_META_KEY, type DoctorInput } from './doctor/run-doctor.js';
+export type { CheckStatus, DoctorCheck, DoctorReport } from './doctor/doctor-check.js';
+export { classify, RETRY_QUIETLY } from './engine/classify.js';
