@@ -162,4 +162,42 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     expect([count('contacts'), count('notes'), count('photos'), count('drive')]).toEqual([2, 2, 1, 2]);
     for (const d of [a, b]) expect((await d.sync()).stdout).not.toMatch(/\d+ sent/);
   });
+
+  it('plain logout keeps every file and the queue: refused while a new note is unsent, forced, and sent once after login', async () => {
+    const c = new Device('tablet', root);
+    await c.init();
+    await c.login(server.url, email, password);
+    await converge([c, b]);
+    const before = await synced(c);
+
+    await c.write('Notes/from the tablet.md', 'written just before signing out\n');
+    const refused = await c.cli(['logout']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('1 change not yet sent (1 note)');
+    const forced = await c.cli(['logout', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).not.toContain('Removed');
+    expect(await c.exists('Recovered')).toBe(false);
+    expect((await synced(c)).filter(([path]) => path !== 'Notes/from the tablet.md')).toEqual(before);
+
+    await c.write('Notes/plan.md', 'the plan\nwith a step added while signed out\nand one from the tablet\n');
+    await c.login(server.url, email, password);
+    const files = await converge([c, b, a]);
+    expect(files.filter(([path]) => path.startsWith('Notes/')).map(([path]) => path)).toEqual(['Notes/diary.md', 'Notes/from the tablet.md', 'Notes/plan.md']);
+    expect(await b.read('Notes/plan.md')).toBe('the plan\nwith a step added while signed out\nand one from the tablet\n');
+    expect((await serverRecords()).filter((r) => r.zone === 'notes')).toHaveLength(3);
+  });
+
+  it('logout --keep none --forget empties the library; signing in again brings everything back once', async () => {
+    const before = await synced(b);
+    const out = await b.cli(['logout', '--keep', 'none', '--forget']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('Removed from this device: contacts (2 files), notes (3 files), photos (1 file), drive (2 files)');
+    expect(await synced(b)).toEqual([]);
+    await b.login(server.url, email, password);
+    await b.sync();
+    expect(await synced(b)).toEqual(before);
+    const records = await serverRecords();
+    expect(records.filter((r) => r.data?.['kind'] !== 'folder')).toHaveLength(2 + 3 + 1 + 2);
+  });
 });
