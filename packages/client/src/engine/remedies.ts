@@ -112,10 +112,9 @@ export function remediesFor(cause: Cause, details: RemedyDetails = {}): Remedy[]
     case 'CLIENT_OUTDATED':
       return [remedy('update-nimbus', 'Update Nimbus on this device (git pull && npm install), then sync again.', 'git pull && npm install')];
     case 'LOCAL_STORAGE_FULL':
-      return [
-        remedy('free-local-space', 'Free space on this device; downloads resume by themselves.'),
-        remedy('optimize-photos', 'Keep only small versions of photos on this device: nimbus photos optimize on', 'nimbus photos optimize on'),
-      ];
+      // Optimize Storage for photos (`nimbus photos optimize on`) joins these once that command exists: a remedy
+      // never names a command the user cannot run.
+      return [remedy('free-local-space', 'Free space on this device; downloads resume by themselves.')];
   }
 }
 
