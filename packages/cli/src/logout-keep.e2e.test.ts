@@ -141,6 +141,8 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     await b.sync();
 
     await a.login(proxy.url(), email, password);
+    // Not "up to date" from before the sign-out: status tells to sync.
+    expect((await a.cli(['status'])).stdout).toMatch(/^Signed in — run nimbus sync/);
     const files = await converge([a, b]);
     const byFolder = (folder: string) => files.filter(([path]) => path.startsWith(`${folder}/`)).map(([path]) => path);
     expect(byFolder('Contacts')).toEqual(['Contacts/ada.vcf', 'Contacts/bob.vcf']);

@@ -31,7 +31,7 @@ export {
   stateIsEmpty,
   type OpenEngineOptions,
 } from './sync/open-engine.js';
-export { leaveServices, unsentBeforeSignOut, type LeaveOptions, type LeaveResult } from './sync/sign-out.js';
+export { leaveServices, recordSignedOut, unsentBeforeSignOut, type LeaveOptions, type LeaveResult } from './sync/sign-out.js';
 export { describeUnsent, unsentChanges, type UnsentChange } from './sync/unsent-changes.js';
 export { RECOVERED_FOLDER } from './sync/recovery-folder.js';
 export { createAdapters } from './adapters/index-of-adapters.js';

@@ -11,6 +11,7 @@ import {
   forgetSyncState,
   leaveServices,
   nimbusHome,
+  recordSignedOut,
   removeSession,
   stateFilePath,
   unsentBeforeSignOut,
@@ -55,10 +56,11 @@ export function registerLogout(program: Command): void {
       const lock = await logoutLock(home);
       try {
         const left = await leaveLibrary(home, session, leaving, flags);
-        if (left) report(left, leaving);
+        if (left) report(left);
         if (flags.forget) {
-          await forgetSyncState(home);
-          out.line("Forgot this device's sync state. The next account you sign in to receives the library's files as new (the same account matches them with its own).");
+          const dropped = await forgetSyncState(home);
+          const queued = dropped === 0 ? '' : ` ${dropped} queued change${dropped === 1 ? '' : 's'} left the queue (edits stay in the kept files; a delete not yet sent comes back).`;
+          out.line(`Forgot this device's sync state.${queued} The next account you sign in to receives the library's files as new (the same account matches them with its own).`);
         }
         if (session) await endSession(home, session);
         else if (!flags.forget && !left) out.line('Not signed in.');
@@ -98,6 +100,7 @@ async function leaveLibrary(home: string, session: StoredSession | undefined, le
     const adapters = isFolder(library) ? createAdapters(session?.deviceName ?? hostname()) : [];
     const unsent = await unsentBeforeSignOut(store, adapters, library);
     if (unsent.length > 0 && !flags.force) throw new UserError(refusal(unsent, leaving, library));
+    if (session) recordSignedOut(store);
     if (leaving.length === 0) return undefined;
     return await leaveServices({ store, libraryRoot: library, adapters, leave: leaving, unsent });
   } finally {
@@ -107,17 +110,18 @@ async function leaveLibrary(home: string, session: StoredSession | undefined, le
 
 /** One line: what is unsent, and both ways out. */
 function refusal(unsent: readonly UnsentChange[], leaving: readonly Service[], library: string): string {
-  const lost = unsent.some((c) => leaving.includes(c.service));
-  const kept = unsent.some((c) => !leaving.includes(c.service));
+  const services = (gone: boolean): string[] => [...new Set(unsent.filter((c) => leaving.includes(c.service) === gone).map((c) => c.service))];
+  const kept = services(false);
+  const lost = services(true);
   const then = [
-    ...(kept ? ["the kept services' changes go up when you sign in again"] : []),
-    ...(lost ? [`the others' are saved in ${join(library, 'Recovered')}`] : []),
+    ...(kept.length > 0 ? [`${kept.join(', ')} changes stay here and go up when you sign in again`] : []),
+    ...(lost.length > 0 ? [`${lost.join(', ')} changes are saved in ${join(library, 'Recovered')} first`] : []),
   ].join('; ');
-  return `${describeUnsent(unsent)}: run nimbus sync to send them first, or sign out anyway with --force (${then})`;
+  return `${describeUnsent(unsent)}: run nimbus sync to send them first, or add --force to sign out anyway (${then})`;
 }
 
-function report(left: LeaveResult, leaving: readonly Service[]): void {
-  const gone = LIBRARY_SERVICES.filter((s) => leaving.includes(s) && !left.untouched.includes(s));
+function report(left: LeaveResult): void {
+  const gone = LIBRARY_SERVICES.filter((s) => (left.removed[s] ?? 0) > 0);
   if (gone.length > 0) {
     const counts = gone.map((s) => `${s} (${left.removed[s] ?? 0} file${left.removed[s] === 1 ? '' : 's'})`);
     out.line(`Removed from this device: ${counts.join(', ')} — they are on the server and come back when you sign in again.`);

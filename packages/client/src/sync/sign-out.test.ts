@@ -8,7 +8,7 @@ import { LocalStore } from '../store/local-store.js';
 import { Outbox } from '../store/outbox.js';
 import { feedTokenKey } from './pull.js';
 import { recoveryStamp } from './recovery-folder.js';
-import { leaveServices, unsentBeforeSignOut } from './sign-out.js';
+import { leaveServices, recordSignedOut, unsentBeforeSignOut } from './sign-out.js';
 import { STATUS_META_KEY } from './status-keeper.js';
 import { describeUnsent } from './unsent-changes.js';
 
@@ -115,6 +115,12 @@ describe('signing out with some services kept', () => {
     const left = await leaveServices({ store, libraryRoot: library, adapters, leave: ['notes'], unsent, now: () => at.getTime() });
     expect(left.recoveredTo).toBe(join(library, 'Recovered', `${recoveryStamp(at)} (2)`));
     expect(await readFile(join(left.recoveredTo ?? '', 'Notes/a.md'), 'utf8')).toBe('queued text\n');
+  });
+
+  it('the stored status becomes "signed out", keeping the pending counts', () => {
+    store.setMeta(STATUS_META_KEY, JSON.stringify({ state: 'paused', failure: { cause: 'NETWORK_OFFLINE' }, pausedSince: 1, nextAttemptAt: 2, pending: { notes: 2 }, stalled: true }));
+    recordSignedOut(store);
+    expect(JSON.parse(store.getMeta(STATUS_META_KEY) ?? '{}')).toEqual({ state: 'signed_out', failure: null, pending: { notes: 2 }, stalled: false });
   });
 
   it('a service switched off here is left as it is', async () => {

@@ -139,16 +139,39 @@ function forgetZone(store: LocalStore, service: Service): void {
 
 /** The stored status must not go on showing the removed service's pending items. */
 function clearStoredPending(store: LocalStore, service: Service): void {
-  const text = store.getMeta(STATUS_META_KEY);
-  if (text === undefined) return;
-  try {
-    const status = JSON.parse(text) as { pending?: Record<string, number>; services?: Record<string, { pending?: number; setAside?: unknown[] }> };
+  updateStoredStatus(store, (status) => {
     if (status.pending) status.pending[service] = 0;
     const entry = status.services?.[service];
     if (entry) {
       entry.pending = 0;
       entry.setAside = [];
     }
+  });
+}
+
+/**
+ * The stored status says "signed out" (not the last pass's "up to date" or pause): after the next `nimbus login`,
+ * `nimbus status` then tells to sync, with the changes waiting here, until a pass has run.
+ */
+export function recordSignedOut(store: LocalStore): void {
+  updateStoredStatus(store, (status) => {
+    for (const key of ['progress', 'pausedSince', 'nextAttemptAt', 'signedOutReason']) delete status[key];
+    Object.assign(status, { state: 'signed_out', failure: null, stalled: false });
+  });
+}
+
+interface StoredStatusShape {
+  [key: string]: unknown;
+  pending?: Record<string, number>;
+  services?: Record<string, { pending?: number; setAside?: unknown[] }>;
+}
+
+function updateStoredStatus(store: LocalStore, change: (status: StoredStatusShape) => void): void {
+  const text = store.getMeta(STATUS_META_KEY);
+  if (text === undefined) return;
+  try {
+    const status = JSON.parse(text) as StoredStatusShape;
+    change(status);
     store.setMeta(STATUS_META_KEY, JSON.stringify(status));
   } catch {
     store.deleteMeta(STATUS_META_KEY); // unreadable: the next pass writes a new one
