@@ -3,7 +3,7 @@
 // out, then `nimbus login`: both devices converge with every edit, nothing duplicated, Drive and Photos back.
 import { ApiClient } from '@nimbus/client';
 import type { NimbusRecord } from '@nimbus/protocol';
-import { readdir, readFile, rm, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,8 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     await b.write('Notes/diary.md', 'dear diary\nB wrote this while A was away\n');
     await b.write('Drive/docs/spec.txt', 'spec v2 from B\n');
     await b.sync();
+    // The person takes the draft back from the recovery folder (report v2 stays there).
+    await rename(join(recovered ?? '', 'Drive/draft.txt'), a.path('Drive/draft.txt'));
 
     await a.login(proxy.url(), email, password);
     // Not "up to date" from before the sign-out: status tells to sync.
@@ -148,7 +150,7 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     expect(byFolder('Contacts')).toEqual(['Contacts/ada.vcf', 'Contacts/bob.vcf']);
     expect(byFolder('Notes')).toEqual(['Notes/diary.md', 'Notes/plan.md']);
     expect(byFolder('Photos')).toEqual(['Photos/beach.jpg']);
-    expect(byFolder('Drive')).toEqual(['Drive/docs/spec.txt', 'Drive/report.txt']);
+    expect(byFolder('Drive')).toEqual(['Drive/docs/spec.txt', 'Drive/draft.txt', 'Drive/report.txt']);
 
     // A's offline edits reached B; B's reached A; Drive and Photos came back to A (the unsent v2 stays in Recovered/).
     expect(await b.read('Notes/plan.md')).toBe('the plan\nwith a step added while signed out\n');
@@ -156,12 +158,13 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     expect(await a.read('Notes/diary.md')).toBe('dear diary\nB wrote this while A was away\n');
     expect(await a.read('Drive/docs/spec.txt')).toBe('spec v2 from B\n');
     expect(await a.read('Drive/report.txt')).toBe('report v1\n');
+    expect(await b.read('Drive/draft.txt')).toBe('a draft, never sent\n');
     expect(await a.readBytes('Photos/beach.jpg')).toEqual(photo);
 
     // The account holds one record per item.
     const records = await serverRecords();
     const count = (zone: string) => records.filter((r) => r.zone === zone && r.data?.['kind'] !== 'folder').length;
-    expect([count('contacts'), count('notes'), count('photos'), count('drive')]).toEqual([2, 2, 1, 2]);
+    expect([count('contacts'), count('notes'), count('photos'), count('drive')]).toEqual([2, 2, 1, 3]);
     for (const d of [a, b]) expect((await d.sync()).stdout).not.toMatch(/\d+ sent/);
   });
 
@@ -194,12 +197,12 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     const before = await synced(b);
     const out = await b.cli(['logout', '--keep', 'none', '--forget']);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toContain('Removed from this device: contacts (2 files), notes (3 files), photos (1 file), drive (2 files)');
+    expect(out.stdout).toContain('Removed from this device: contacts (2 files), notes (3 files), photos (1 file), drive (3 files)');
     expect(await synced(b)).toEqual([]);
     await b.login(server.url, email, password);
     await b.sync();
     expect(await synced(b)).toEqual(before);
     const records = await serverRecords();
-    expect(records.filter((r) => r.data?.['kind'] !== 'folder')).toHaveLength(2 + 3 + 1 + 2);
+    expect(records.filter((r) => r.data?.['kind'] !== 'folder')).toHaveLength(2 + 3 + 1 + 3);
   });
 });

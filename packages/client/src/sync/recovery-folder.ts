@@ -69,7 +69,7 @@ export class RecoveryFolder {
     const text = [
       'Changes this device had not sent when it signed out, for the services it stopped keeping.',
       'Their other files are on the server: they come back when you sign in again.',
-      'To send one of these, move it back into its folder (same path) after signing in.',
+      'To send one of these, move it back to its place in the library (same path): it goes up at the next sync after you sign in.',
       '',
       ...this.#lines,
       '',
