@@ -84,7 +84,7 @@ async function logoutLock(home: string): Promise<AgentLock> {
     return await acquireAgentLock(home);
   } catch (error) {
     if (!(error instanceof AgentLockedError)) throw error;
-    throw new UserError(`nimbus agent (pid ${error.pid}) is syncing this device: stop the agent first (Ctrl-C or kill), then run nimbus logout again`);
+    throw new UserError(`nimbus agent (or a nimbus sync, pid ${error.pid}) is syncing this device: stop the agent first (Ctrl-C or kill) or let the sync end, then run nimbus logout again`);
   }
 }
 
