@@ -1,13 +1,14 @@
 // Where the client's connections get their addresses: the system resolver, or the user's DNS servers when set.
 import { lookup as systemLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { ConfiguredResolver } from './configured-lookup.js';
 
 /** One set of configured servers: its resolver (with its answer cache) and the connection pool that uses it. */
 interface Route {
   readonly resolver: ConfiguredResolver;
-  readonly agent: Agent;
+  /** Made on first use: undici is loaded only on a device with DNS servers set (it costs every command's start-up). */
+  readonly agent: Promise<Agent>;
 }
 
 /** Shared by every client of the process, so "reset network state" reaches them all (like fetch's global pool). */
@@ -18,7 +19,7 @@ function routeFor(servers: readonly string[]): Route {
   let route = routes.get(key);
   if (!route) {
     const resolver = new ConfiguredResolver(servers);
-    route = { resolver, agent: new Agent({ connect: { lookup: resolver.lookup } }) };
+    route = { resolver, agent: import('undici').then(({ Agent }) => new Agent({ connect: { lookup: resolver.lookup } })) };
     routes.set(key, route);
   }
   return route;
@@ -46,10 +47,11 @@ export function dnsRoute(readServers: () => readonly string[]): DnsRoute {
     return servers.length === 0 ? undefined : routeFor(servers);
   };
   return {
-    wrap: (base) => (input, init) => {
+    wrap: (base) => async (input, init) => {
       const route = current();
+      if (!route) return base(input, init);
       // undici's Agent type is its own package's; Node's RequestInit names the bundled copy's: same contract.
-      return route ? base(input, { ...init, dispatcher: route.agent } as unknown as RequestInit) : base(input, init);
+      return base(input, { ...init, dispatcher: await route.agent } as unknown as RequestInit);
     },
     lookup: (host, options, callback) => {
       const route = current();
@@ -63,7 +65,7 @@ export function dnsRoute(readServers: () => readonly string[]): DnsRoute {
 export function resetDnsRoutes(): void {
   for (const route of routes.values()) {
     route.resolver.forget();
-    route.agent.close().catch(() => undefined);
+    route.agent.then((agent) => agent.close()).catch(() => undefined);
   }
   routes.clear();
 }
