@@ -52,6 +52,10 @@ describe('DNS_FAILURE, fixed by nimbus config set dns', { timeout: 90_000 }, () 
     await device.login(byName, EMAIL, PASSWORD);
     await device.sync();
     expect(stub.queriesFor(NAME)).toBeGreaterThan(0);
+    // A device setting, not the account's: forgetting the sync state keeps it.
+    const forgot = await device.cli(['logout', '--forget']);
+    expect(forgot.code, forgot.stderr).toBe(0);
+    expect(JSON.parse((await device.cli(['config', 'get', '--json'])).stdout)).toEqual({ dns: [stub.server] });
   });
 
   it('sync pauses with DNS_FAILURE naming nimbus config set dns; setting the DNS resumes a running agent by itself', async () => {
