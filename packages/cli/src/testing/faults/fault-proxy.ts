@@ -57,6 +57,10 @@ function parseTarget(target: FaultProxyOptions['target']): { host: string; port:
  * connections; a switch to a fault also drops the connections already open (see `survivesSwitch`), so a
  * keep-alive client meets the fault on its next request.
  */
+/** Where FaultProxy.start picks a port when none is given (below the ephemeral range; see start). */
+const FIXED_PORTS_FROM = 20_000;
+const FIXED_PORTS_TO = 32_000;
+
 export class FaultProxy {
   /** Counters since start (or the last `resetStats`). */
   stats: FaultProxyStats = emptyStats();
@@ -85,8 +89,22 @@ export class FaultProxy {
     );
   }
 
-  /** Starts listening (unless the first mode is `refuse`, which still reserves a port first). */
+  /**
+   * Starts listening (unless the first mode is `refuse`, which still reserves a port first). Without a port, one
+   * is picked below Linux's ephemeral range (32768–60999): `refuse` closes the listener and must get the same port
+   * back, and a port in that range can meanwhile become the source port of any outgoing connection (EADDRINUSE).
+   */
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
+    if (options.port === undefined) {
+      for (let attempt = 0; ; attempt++) {
+        const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (FIXED_PORTS_TO - FIXED_PORTS_FROM));
+        try {
+          return await FaultProxy.start({ ...options, port });
+        } catch (error) {
+          if (attempt >= 30 || !String(error).includes('EADDRINUSE')) throw error;
+        }
+      }
+    }
     const proxy = new FaultProxy(options);
     await proxy.listen();
     if (proxy.current.kind === 'refuse') await proxy.stopListening();
