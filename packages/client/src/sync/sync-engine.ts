@@ -99,9 +99,8 @@ export class SyncEngine {
       this.#keeper.refresh();
       return { state: 'signed_out', failure: null, pushed: 0, pulled: 0 };
     }
-    const before = machine.state;
-    if (before.kind === 'signed_out' || (before.kind === 'paused' && before.failure.family === 'auth')) machine.signIn();
-    // A retry while paused stays paused until something moves or the pass ends well: the status keeps naming the
+    if (machine.state.kind === 'signed_out') machine.signIn();
+    // A retry while paused (an auth pause too: a session file is no proof the sign-in worked) stays paused until something moves or the pass ends well: the status keeps naming the
     // cause while it lasts (a black-holed network), instead of flickering to "syncing" on every attempt.
     if (machine.state.kind !== 'paused') machine.start();
     const resumed = (): void => {
