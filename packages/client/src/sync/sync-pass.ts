@@ -1,5 +1,7 @@
 // One pass: scan the library into the outbox, push lane by lane, pull every zone, push what the pull produced.
 import { SERVICE_ZONE, type Zone } from '@nimbus/protocol';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ItemError } from '../adapters/adapter.js';
 import { LANE_SERVICES, LANES, type Lane } from '../engine/lanes.js';
 import { StagedMirror } from '../store/staged-mirror.js';
@@ -62,10 +64,14 @@ export interface PassSteps {
 export async function runSteps(ctx: PassContext, steps: PassSteps): Promise<void> {
   // Files a crashed pull renamed into place but had not mirrored yet: mirrored now, before a scan mistakes them for new ones.
   await new StagedMirror(ctx.store).recover(ctx.library.root);
-  // A zone never pulled here (a new device, or a library that meets the account with copies of its files) is
-  // pulled before its folder is scanned: its files are matched with the account's records instead of going up
-  // as new ones.
-  const fresh = new Set([...ctx.allowed].map((s) => SERVICE_ZONE[s]).filter((zone) => ctx.store.getMeta(feedTokenKey(zone)) === undefined));
+  // A zone never pulled here whose folder already holds files (a library that meets the account with copies of
+  // its files) is pulled before its folder is scanned: the files are matched with the account's records instead
+  // of going up as new ones. An empty folder has nothing to match: the usual order (and no second scan).
+  const fresh = new Set(
+    [...ctx.allowed]
+      .map((s) => SERVICE_ZONE[s])
+      .filter((zone) => ctx.store.getMeta(feedTokenKey(zone)) === undefined && holdsFiles(ctx, zone)),
+  );
   if (fresh.size > 0) {
     ctx.adopting = fresh;
     try {
@@ -84,4 +90,15 @@ export async function runSteps(ctx: PassContext, steps: PassSteps): Promise<void
 /** A lane runs when one of its services is allowed in this pass. */
 function laneAllowed(ctx: PassContext, lane: Lane): boolean {
   return LANE_SERVICES[lane].some((s) => ctx.allowed.has(s));
+}
+
+/** Whether the zone's library folder has anything in it (a missing folder has not). */
+function holdsFiles(ctx: PassContext, zone: Zone): boolean {
+  const adapter = ctx.adapters.get(zone);
+  if (!adapter) return false;
+  try {
+    return readdirSync(join(ctx.library.root, adapter.folder)).length > 0;
+  } catch {
+    return false;
+  }
 }
