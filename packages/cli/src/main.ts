@@ -17,6 +17,8 @@ import { registerStorage } from './commands/storage.js';
 import { registerSync } from './commands/sync.js';
 import { EXIT, Exit, UserError, out } from './output.js';
 
+export { quietOnClosedPipe } from './output.js';
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('nimbus')
     .description('Nimbus — a personal cloud whose sync never stops silently')

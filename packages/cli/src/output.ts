@@ -1,6 +1,19 @@
 // The CLI's only door to the terminal: results on stdout, problems on stderr.
 import pc from 'picocolors';
 
+/**
+ * `nimbus status | head -1`: the reader leaves early and the next write fails with EPIPE. That is the reader's
+ * choice, not our failure: stop quietly, as other Unix tools do (the exit code of a pipe's writer is not shown).
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 export const out = {
   line(text = ''): void {
     process.stdout.write(`${text}\n`);
