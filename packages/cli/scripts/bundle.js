@@ -10,8 +10,9 @@ const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 await build({
   input: `${dist}main.js`,
   platform: 'node',
-  // The server (only `serve` needs it, imported on demand) and native addons stay as they are.
-  external: [/^@nimbus\/server(\/|$)/, 'better-sqlite3', /^node:/],
+  // The server (only `serve` needs it, imported on demand), undici (only a device with its own DNS servers loads
+  // it, on demand: inlined it would double the file every command parses) and native addons stay as they are.
+  external: [/^@nimbus\/server(\/|$)/, 'undici', 'better-sqlite3', /^node:/],
   output: { file: `${dist}nimbus.bundle.js`, format: 'esm', codeSplitting: false, sourcemap: true },
   logLevel: 'warn',
 });
