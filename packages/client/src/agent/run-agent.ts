@@ -1,7 +1,10 @@
-// Wires the agent for a real engine: library watcher, server long-poll, settings/session watcher, stall watchdog.
+// Wires the agent for a real engine: library watcher, server long-poll, settings/session watcher, network-change
+// watch, stall watchdog.
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TimedFeedWait } from './feed-watch.js';
 import { SyncAgent, type AgentPassOutcome, type TriggerReason, type TriggerSource } from './agent.js';
+import { resetNetworkState } from '../net/reset-network.js';
+import { networkWatch } from './network-watch.js';
 import { configWatcher, serverListener } from './server-listener.js';
 import { systemTimers, type Timers } from './timers.js';
 import { LibraryWatcher, type WatchPort } from './watcher.js';
@@ -69,7 +72,7 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
   const agent = new SyncAgent({
     engine,
     timers,
-    sources: [library, server, config, watchdog],
+    sources: [library, server, config, watchdog, networkWatch({ timers, reset: resetNetworkState })],
     ...(options.idlePassMs !== undefined ? { idlePassMs: options.idlePassMs } : {}),
     ...(options.onPass ? { onPass: options.onPass } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
