@@ -1,16 +1,17 @@
 // Wires the agent for a real engine: library watcher, server long-poll, settings/session watcher, network-change
-// watch, stall watchdog.
+// watch, free-space watch (while paused for a full disk), stall watchdog.
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TimedFeedWait } from './feed-watch.js';
 import { SyncAgent, type AgentPassOutcome, type TriggerReason, type TriggerSource } from './agent.js';
 import { resetNetworkState } from '../net/reset-network.js';
+import { diskWatch } from './disk-watch.js';
 import { networkWatch } from './network-watch.js';
 import { configWatcher, serverListener } from './server-listener.js';
 import { systemTimers, type Timers } from './timers.js';
 import { LibraryWatcher, type WatchPort } from './watcher.js';
 
 export interface RunAgentOptions {
-  readonly engine: Pick<SyncEngine, 'runPass' | 'tick' | 'reloadSettings'>;
+  readonly engine: Pick<SyncEngine, 'runPass' | 'tick' | 'reloadSettings' | 'status'>;
   /** One long-poll of the server's feed (see feed-watch.ts); `seconds` is how long the server may hold it. */
   readonly feedWait: TimedFeedWait;
   /** The library folder to watch. */
@@ -72,7 +73,14 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
   const agent = new SyncAgent({
     engine,
     timers,
-    sources: [library, server, config, watchdog, networkWatch({ timers, reset: resetNetworkState })],
+    sources: [
+      library,
+      server,
+      config,
+      watchdog,
+      networkWatch({ timers, reset: resetNetworkState }),
+      diskWatch({ timers, path: options.library, pausedForDisk: () => engine.status().failure?.cause === 'LOCAL_STORAGE_FULL' }),
+    ],
     ...(options.idlePassMs !== undefined ? { idlePassMs: options.idlePassMs } : {}),
     ...(options.onPass ? { onPass: options.onPass } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
