@@ -70,6 +70,16 @@ describeEachDatabase('change feed', (kind) => {
     expect(rest.all.map((r) => [r.id, r.deleted])).toEqual([['n2', false], ['n3', false], ['n4', false], ['n0', true]]);
   });
 
+  it('carries ids and data with quotes, backslashes, control characters and non-ASCII text exactly', async () => {
+    const id = 'a"b\\c é ✓ 😀 </x>'; // ids refuse control characters
+    const data = { text: 'line 1\n"quoted" \\ \u0001 ünïcode 😀', n: 12345678901, nested: { ok: true, list: [1, null] } };
+    await write([{ zone: 'notes', id, baseVersion: 0, data, blobs: [] }]);
+    const [change] = (await page({ zones: 'notes' })).changes.filter((r) => r.id === id);
+    expect(change).toMatchObject({ zone: 'notes', id, version: 1, deleted: false, data, blobs: [] });
+    expect(typeof change?.size).toBe('number');
+    expect(typeof change?.modifiedAt).toBe('number');
+  });
+
   it('filters by zone', async () => {
     await write([
       { zone: 'notes', id: 'n', baseVersion: 0, data: {} },

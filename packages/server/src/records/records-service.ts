@@ -2,8 +2,8 @@
 import { NimbusError, type NimbusRecord, type Zone } from '@nimbus/protocol';
 import type { ServerContext } from '../context.js';
 import { decodeChangeToken, encodeChangeToken, isExpired, type FeedPosition } from './change-token.js';
-import { selectFeedPage, selectFeedState, selectRecords } from './record-queries.js';
-import { recordJson, toRecord } from './record-rows.js';
+import { selectFeedChanges, selectFeedState, selectRecords } from './record-queries.js';
+import { toRecord } from './record-rows.js';
 
 /** The record (tombstones included) or NOT_FOUND. */
 export async function getRecord(ctx: ServerContext, accountId: string, zone: Zone, id: string): Promise<NimbusRecord> {
@@ -42,7 +42,7 @@ export async function readChangesPage(ctx: ServerContext, accountId: string, req
       throw new NimbusError('CHANGE_TOKEN_EXPIRED', 'this change token is older than the server keeps deleted records: resync from scratch');
     }
   }
-  const rows = await selectFeedPage(db, accountId, {
+  const rows = await selectFeedChanges(db, ctx.store.dialect, accountId, {
     afterSeq: position.seq,
     floor: position.floor,
     zones: request.zones,
@@ -54,6 +54,6 @@ export async function readChangesPage(ctx: ServerContext, accountId: string, req
   const seq = last ? last.seq : position.seq;
   // A finished page has seen everything up to the floor, so the floor is no longer needed.
   const next: FeedPosition = more ? { seq, floor: position.floor } : { seq: Math.max(seq, position.floor), floor: 0 };
-  const json = `{"changes":[${rows.map(recordJson).join(',')}],"token":"${encodeChangeToken(next)}","more":${more}}`;
+  const json = `{"changes":[${rows.map((row) => row.json).join(',')}],"token":"${encodeChangeToken(next)}","more":${more}}`;
   return { json, count: rows.length };
 }
