@@ -1,11 +1,11 @@
 // Auth end to end: a password change on device A pauses device B (AUTH_REVOKED, PASSWORD_CHANGED) with its edits kept;
 // after `nimbus login` on B they reach the server exactly once and device A receives them.
-import { ApiClient } from '@nimbus/client';
 import type { NimbusRecord } from '@nimbus/protocol';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveServerRecords } from './testing/server-records.js';
 import { Device } from './testing/device.js';
 import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
@@ -42,19 +42,7 @@ describe('nimbus account password on one device, nimbus login on the other', { t
   });
 
   /** Every live record of the account, read from the feed from the start. */
-  async function serverRecords(): Promise<NimbusRecord[]> {
-    const client = new ApiClient({ server: server.url });
-    await client.login({ email, password: newPassword, deviceName: 'checker' });
-    const all = new Map<string, NimbusRecord>();
-    let since: string | undefined;
-    for (;;) {
-      const page = await client.changes(since === undefined ? {} : { since });
-      for (const record of page.changes) all.set(`${record.zone}/${record.id}`, record);
-      since = page.token;
-      if (!page.more) break;
-    }
-    return [...all.values()].filter((r) => !r.deleted);
-  }
+  const serverRecords = (): Promise<NimbusRecord[]> => liveServerRecords(server.url, email, newPassword);
 
   it('B pauses with AUTH_REVOKED (PASSWORD_CHANGED), keeps its edits, and after login sends each exactly once', async () => {
     await b.write('Notes/shopping.md', '# Shopping\n- eggs\n');

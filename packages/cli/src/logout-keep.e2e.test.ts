@@ -1,13 +1,13 @@
 // Signing out and back in without loss: `nimbus logout --keep contacts,notes` while a Drive change is unsent (refused,
 // then forced: the change lands in Recovered/, Photos and Drive leave the device), edits on both sides while signed
 // out, then `nimbus login`: both devices converge with every edit, nothing duplicated, Drive and Photos back.
-import { ApiClient } from '@nimbus/client';
 import type { NimbusRecord } from '@nimbus/protocol';
 import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from './testing/faults/fault-proxy.js';
+import { liveServerRecords } from './testing/server-records.js';
 import { Device, sortedEntries, tinyJpeg } from './testing/device.js';
 import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
@@ -53,19 +53,8 @@ describe('nimbus logout --keep, edits on both sides, nimbus login', { timeout: 1
     }
     throw new Error(`libraries did not converge: ${JSON.stringify(await Promise.all(devices.map(synced)))}`);
   };
-  async function serverRecords(): Promise<NimbusRecord[]> {
-    const client = new ApiClient({ server: server.url });
-    await client.login({ email, password, deviceName: 'checker' });
-    const all = new Map<string, NimbusRecord>();
-    let since: string | undefined;
-    for (;;) {
-      const page = await client.changes(since === undefined ? {} : { since });
-      for (const record of page.changes) all.set(`${record.zone}/${record.id}`, record);
-      since = page.token;
-      if (!page.more) break;
-    }
-    return [...all.values()].filter((r) => !r.deleted);
-  }
+  /** Every live record of the account, read from the feed from the start. */
+  const serverRecords = (): Promise<NimbusRecord[]> => liveServerRecords(server.url, email, password);
 
   it('refuses while a Drive change is unsent, --force saves it in Recovered/, and a new login converges with no duplicate', async () => {
     await a.write('Contacts/ada.vcf', vcard('ada-1', 'Ada Lovelace'));
