@@ -2,7 +2,7 @@
 // library, whose watcher would see it: emptying the trash or deleting a download elsewhere frees it too.
 import { statfsSync } from 'node:fs';
 import type { TriggerSource } from './agent.js';
-import type { Timers } from './timers.js';
+import { every, type Timers } from './timers.js';
 
 export interface DiskWatchOptions {
   readonly timers: Timers;
@@ -22,18 +22,15 @@ export function diskWatch(options: DiskWatchOptions): TriggerSource {
   const free = options.freeBytes ?? (() => freeBytesAt(options.path ?? '.'));
   return (trigger) => {
     let last: number | null = null;
-    let cancel = (): void => undefined;
-    const tick = (): void => {
-      if (!options.pausedForDisk()) last = null;
-      else {
-        const now = free();
-        if (last !== null && now - last > FREED_BYTES) trigger('library');
-        last = now;
+    return every(options.timers, options.everyMs ?? 2_000, () => {
+      if (!options.pausedForDisk()) {
+        last = null;
+        return;
       }
-      cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
-    };
-    cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
-    return () => cancel();
+      const now = free();
+      if (last !== null && now - last > FREED_BYTES) trigger('library');
+      last = now;
+    });
   };
 }
 

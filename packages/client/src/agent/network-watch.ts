@@ -2,7 +2,7 @@
 // cached DNS answers may point nowhere, and a paused device should try again now rather than at its backoff.
 import { networkInterfaces } from 'node:os';
 import type { TriggerSource } from './agent.js';
-import type { Timers } from './timers.js';
+import { every, type Timers } from './timers.js';
 
 /** The device's external addresses, as a comparable string (interface name and address, sorted). */
 export function networkFingerprint(read: typeof networkInterfaces = networkInterfaces): string {
@@ -29,17 +29,13 @@ export function networkWatch(options: NetworkWatchOptions): TriggerSource {
   const read = options.fingerprint ?? (() => networkFingerprint());
   return (trigger) => {
     let last = read();
-    let cancel = (): void => undefined;
-    const tick = (): void => {
+    return every(options.timers, options.everyMs ?? 2_000, () => {
       const now = read();
       if (now !== last) {
         last = now;
         options.reset();
         trigger('reconnect');
       }
-      cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
-    };
-    cancel = options.timers.setTimeout(tick, options.everyMs ?? 2_000);
-    return () => cancel();
+    });
   };
 }

@@ -7,7 +7,7 @@ import { resetNetworkState } from '../net/reset-network.js';
 import { diskWatch } from './disk-watch.js';
 import { networkWatch } from './network-watch.js';
 import { configWatcher, serverListener } from './server-listener.js';
-import { systemTimers, type Timers } from './timers.js';
+import { every, systemTimers, type Timers } from './timers.js';
 import { LibraryWatcher, type WatchPort } from './watcher.js';
 
 export interface RunAgentOptions {
@@ -63,13 +63,7 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
       engine.reloadSettings();
       trigger(reason);
     }, agent);
-  const watchdog: TriggerSource = () => {
-    let cancel = timers.setTimeout(function tick() {
-      engine.tick();
-      cancel = timers.setTimeout(tick, options.watchdogMs ?? 15_000);
-    }, options.watchdogMs ?? 15_000);
-    return () => cancel();
-  };
+  const watchdog: TriggerSource = () => every(timers, options.watchdogMs ?? 15_000, () => engine.tick());
   const agent = new SyncAgent({
     engine,
     timers,

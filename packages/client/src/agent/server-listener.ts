@@ -2,7 +2,7 @@
 import { classify, RETRY_QUIETLY } from '../engine/classify.js';
 import type { SyncAgent, TriggerSource } from './agent.js';
 import { Backoff } from './backoff.js';
-import type { Timers } from './timers.js';
+import { every, type Timers } from './timers.js';
 
 /**
  * One long-poll from the engine's current feed position (GET /v1/changes?since=TOKEN&wait=N&limit=1):
@@ -93,17 +93,13 @@ const CONFIG_CHECK_MS = 1_000;
 export function configWatcher(options: { readonly read: () => string; readonly timers: Timers; readonly everyMs?: number }): TriggerSource {
   return (trigger) => {
     let last = safeRead(options.read);
-    let cancel = (): void => undefined;
-    const tick = (): void => {
+    return every(options.timers, options.everyMs ?? CONFIG_CHECK_MS, () => {
       const now = safeRead(options.read);
       if (now !== last) {
         last = now;
         trigger('config');
       }
-      cancel = options.timers.setTimeout(tick, options.everyMs ?? CONFIG_CHECK_MS);
-    };
-    cancel = options.timers.setTimeout(tick, options.everyMs ?? CONFIG_CHECK_MS);
-    return () => cancel();
+    });
   };
 }
 

@@ -18,6 +18,21 @@ export const systemTimers: Timers = {
   },
 };
 
+/** Runs `fn` every `ms` (the first time after `ms`) until the returned function is called. */
+export function every(timers: Timers, ms: number, fn: () => void): CancelTimer {
+  let cancel: CancelTimer = () => undefined;
+  let stopped = false;
+  const tick = (): void => {
+    fn();
+    if (!stopped) cancel = timers.setTimeout(tick, ms);
+  };
+  cancel = timers.setTimeout(tick, ms);
+  return () => {
+    stopped = true;
+    cancel();
+  };
+}
+
 /** Timers that move only when a test calls `advance`. */
 export class ManualTimers implements Timers {
   #now: number;
