@@ -1,5 +1,6 @@
 // The CLI's link to a server: an ApiClient for a URL or for the stored session, and API failures as one clear line.
 import {
+  DNS_CODES,
   ApiClient,
   dnsRoute,
   readHomeDnsServers,
@@ -80,7 +81,6 @@ export async function api<T>(call: () => Promise<T>, context: { server: string; 
   }
 }
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 const DNS_HINT = ": the server's name can't be looked up (DNS) — check the URL, or use other DNS servers: nimbus config set dns 1.1.1.1,8.8.8.8";
 
 export function toUserError(error: unknown, context: { server: string; email?: string | undefined }): unknown {

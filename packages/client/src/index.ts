@@ -57,4 +57,4 @@ export { resetNetworkState } from './net/reset-network.js';
 // `nimbus doctor`: the checks and the agent nudge of `--fix` (issue 4).
 export { runDoctor, requestResume, RESUME_REQUEST_META_KEY, type DoctorInput } from './doctor/run-doctor.js';
 export type { CheckStatus, DoctorCheck, DoctorReport } from './doctor/doctor-check.js';
-export { classify, RETRY_QUIETLY } from './engine/classify.js';
+export { classify, DNS_CODES, RETRY_QUIETLY } from './engine/classify.js';

@@ -1,6 +1,6 @@
 // `nimbus network [metered on|off]`: tells this device whether its network is metered (cellular, a hotspot), so
 // services not allowed on cellular wait for Wi-Fi instead of using the data plan. Waiting is not a failure.
-import { SERVICES } from '@nimbus/protocol';
+import { SERVICES, type Service } from '@nimbus/protocol';
 import type { Command } from 'commander';
 import { parseOnOff, withStore } from '../device.js';
 import { out } from '../output.js';
@@ -14,7 +14,7 @@ export function registerNetwork(program: Command): void {
       await withStore((store) => {
         const metered = store.isMetered();
         const settings = store.serviceSettings();
-        const waiting = metered ? SERVICES.filter((s) => settings[s].enabled && !settings[s].cellular) : [];
+        const waiting = waitingForWifi(settings, metered);
         if (flags.json) return out.json({ metered, waitingForWifi: waiting });
         out.line(describe(metered, waiting));
       });
@@ -27,10 +27,15 @@ export function registerNetwork(program: Command): void {
       await withStore((store) => {
         store.setMetered(metered);
         const settings = store.serviceSettings();
-        const waiting = metered ? SERVICES.filter((s) => settings[s].enabled && !settings[s].cellular) : [];
+        const waiting = waitingForWifi(settings, metered);
         out.line(describe(metered, waiting));
       });
     });
+}
+
+/** The services switched on but not allowed on cellular: they wait while the network is metered. */
+function waitingForWifi(settings: Record<Service, { enabled: boolean; cellular: boolean }>, metered: boolean): Service[] {
+  return metered ? SERVICES.filter((s) => settings[s].enabled && !settings[s].cellular) : [];
 }
 
 function describe(metered: boolean, waiting: readonly string[]): string {

@@ -91,7 +91,7 @@ export class DriveAdapter implements ServiceAdapter {
         freshFolders.push(entry);
         continue;
       }
-      const { sha256 } = freshDigests.get(entry.abs) ?? (await hashFile(entry.abs));
+      const { sha256 } = freshDigests.get(entry.abs) as { sha256: string }; // hashFiles hashed every one, or threw
       const moved = vanishedFiles.get(`${sha256}:${entry.size}`);
       if (moved) {
         vanishedFiles.delete(`${sha256}:${entry.size}`);

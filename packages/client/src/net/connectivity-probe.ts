@@ -1,6 +1,6 @@
 // The connectivity probe: GET /v1/probe on the sync port and on the plain-HTTP probe port tells a portal, a blocked port and a dead link apart.
 import { probeResponse } from '@nimbus/protocol';
-import type { ProbeResult, ProbeStatus } from '../engine/classify.js';
+import { DNS_CODES, type ProbeResult, type ProbeStatus } from '../engine/classify.js';
 import { normalizeServerUrl } from '../api-client.js';
 
 export interface ProbeOptions {
@@ -79,7 +79,6 @@ async function probeOne(url: string, fetchImpl: typeof fetch, timeoutMs: number)
 }
 
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME|ALTNAME|EPROTO/;
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 
 /** How a probe that got no answer failed, from the system error under fetch's TypeError. */
 function failedStatus(error: unknown): ProbeStatus {

@@ -136,6 +136,17 @@ export class LocalStore {
     return this.db.readonly ? transaction() : transaction.immediate();
   }
 
+  /** One transaction committed without an fsync (WAL survives a killed process), whatever the mode around it. */
+  relaxedTx<T>(fn: () => T): T {
+    const full = (this.db.pragma('synchronous', { simple: true }) as number) === 2;
+    if (full) this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.tx(fn);
+    } finally {
+      if (full) this.db.pragma('synchronous = FULL');
+    }
+  }
+
   /** Commits inside `fn` skip the fsync (WAL survives a killed process); FULL again afterwards. */
   async relaxed<T>(fn: () => Promise<T>): Promise<T> {
     this.db.pragma('synchronous = NORMAL');

@@ -1,8 +1,8 @@
 // The journal of a feed page's placement: files put in place before their mirror rows commit.
-import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { MirrorItem } from '../adapters/adapter.js';
+import { hashText } from '../adapters/file-hash.js';
 import type { LocalStore } from './local-store.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS mirror_staged (zone TEXT NOT NULL, id TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (zone, id));
@@ -73,7 +73,7 @@ export class StagedMirror {
         if (unsafe(path)) continue;
         const s = await stat(abs(path)).catch(() => null);
         if (!s?.isFile() || s.size > size) continue; // gone, or not what we wrote
-        if (s.size === size && createHash('sha256').update(await readFile(abs(path))).digest('hex') !== sha256) continue; // edited since
+        if (s.size === size && hashText(await readFile(abs(path))) !== sha256) continue; // edited since
         await rm(abs(path), { force: true });
       }
     }

@@ -103,14 +103,8 @@ export class PageWrites {
 
   #commit(durable: boolean, fn: () => void): void {
     const { store } = this.ctx;
-    if (durable) return store.durableTx(fn);
-    const full = (store.db.pragma('synchronous', { simple: true }) as number) === 2;
-    if (full) store.db.pragma('synchronous = NORMAL');
-    try {
-      store.tx(fn);
-    } finally {
-      if (full) store.db.pragma('synchronous = FULL');
-    }
+    if (durable) store.durableTx(fn);
+    else store.relaxedTx(fn);
   }
 
   /** A failed page: no temp or new file stays, no row is mirrored. */

@@ -1,7 +1,7 @@
 // Small blobs go up many per request (POST /v1/blobs/pack); what a pack cannot take goes the one-by-one way.
 import { LIMITS, NimbusError, isNimbusError, type BlobPackEntry } from '@nimbus/protocol';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hashText } from '../adapters/file-hash.js';
 import { describeItemError } from '../engine/classify.js';
 import type { Lane } from '../engine/lanes.js';
 import type { OutboxBlob, OutboxOp } from '../store/outbox.js';
@@ -102,7 +102,7 @@ function readGroup(group: readonly BlobJob[], outcome: BlobOutcome): { job: Blob
   for (const job of group) {
     try {
       const bytes = readFileSync(job.blob.file);
-      if (bytes.length !== job.blob.size || createHash('sha256').update(bytes).digest('hex') !== job.blob.sha256) {
+      if (bytes.length !== job.blob.size || hashText(bytes) !== job.blob.sha256) {
         throw new NimbusError('UPLOAD_MISMATCH', `${job.blob.file} changed since it was scanned`);
       }
       read.push({ job, bytes });

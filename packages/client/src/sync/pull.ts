@@ -11,12 +11,15 @@ export const resyncKey = (zone: Zone): string => `feed-resync:${zone}`;
 /** The newest token saved by any zone's pull: the agent long-polls from it. */
 export const WATCH_TOKEN_KEY = 'feed-watch-token';
 
-/** The first page of a zone's feed from its stored token, asked for now (pullAll asks every zone's at once). */
-export function fetchFirstPage(ctx: PassContext, zone: Zone): Promise<ChangesResponse> {
-  const request = ctx.transport.changes({ since: ctx.store.getMeta(feedTokenKey(zone)), zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal);
-  request.catch(() => undefined); // may be dropped unread (an earlier zone stopped the pull)
+/** A page of a zone's feed from `since`, asked for now; it may be dropped unread (the pull stopped first). */
+function requestPage(ctx: PassContext, zone: Zone, since: string | undefined): Promise<ChangesResponse> {
+  const request = ctx.transport.changes({ since, zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal);
+  request.catch(() => undefined);
   return request;
 }
+
+/** The first page of a zone's feed from its stored token, asked for now (pullAll asks every zone's at once). */
+export const fetchFirstPage = (ctx: PassContext, zone: Zone): Promise<ChangesResponse> => requestPage(ctx, zone, ctx.store.getMeta(feedTokenKey(zone)));
 
 /**
  * Pulls one zone to the end of its feed. Returns false when downloads had to stop (a full disk). `firstPage`:
@@ -29,14 +32,9 @@ export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise
   for (const kept of retries.all()) {
     if (!(await applyOne(ctx, kept.record, false, retries))) return false;
   }
-  const fetchPage = (since: string | undefined): Promise<ChangesResponse> => {
-    const request = ctx.transport.changes({ since, zones: [zone], limit: ctx.tuning.feedPageSize }, ctx.signal);
-    request.catch(() => undefined); // a page fetched ahead may be dropped unread (the pull stopped)
-    return request;
-  };
   let ahead = firstPage;
   for (;;) {
-    const request = ahead ?? fetchPage(store.getMeta(feedTokenKey(zone)));
+    const request = ahead ?? fetchFirstPage(ctx, zone);
     ahead = undefined;
     const page = await guard(ctx, undefined, () => request);
     if (!page.ok) {
@@ -48,7 +46,7 @@ export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise
       return false;
     }
     // The server reads the next page while this one is written (its token is this page's, saved once placed).
-    if (page.value.more) ahead = fetchPage(page.value.token);
+    if (page.value.more) ahead = requestPage(ctx, zone, page.value.token);
     const resyncing = store.getMeta(resyncKey(zone)) === '1';
     const writes = new PageWrites(ctx, async (records) => {
       // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).

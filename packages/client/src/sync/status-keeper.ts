@@ -139,14 +139,10 @@ export class StatusKeeper {
     }
     // Shown status, not state: a power cut may lose the last one, but an fsync per percent of a big transfer
     // blocked the upload it reports on (WAL: the next durable commit carries these writes to disk too).
-    const durable = this.store.db.pragma('synchronous', { simple: true }) === 2;
-    if (durable) this.store.db.pragma('synchronous = NORMAL');
-    try {
+    this.store.relaxedTx(() => {
       if (changed) this.store.setMeta(HISTORY_KEY, JSON.stringify(this.#history));
       this.store.setMeta(STATUS_META_KEY, JSON.stringify(this.withHistory(status)));
-    } finally {
-      if (durable) this.store.db.pragma('synchronous = FULL');
-    }
+    });
   }
 }
 

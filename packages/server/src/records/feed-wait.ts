@@ -30,9 +30,9 @@ export async function waitForChangesJson(
       moved = false;
       const page = await readChangesPage(ctx, accountId, request);
       const left = deadline - Date.now();
-      if (page.count > 0 || left <= 0 || signal.aborted) return storageChanged ? withStorageChanged(page.json) : page.json;
-      // Nothing new in these zones, but space was freed or the quota changed: a device paused for storage wants to know now.
+      // Space freed or the quota changed answers too, with nothing new in these zones: a device paused for storage wants to know now.
       if (storageChanged) return withStorageChanged(page.json);
+      if (page.count > 0 || left <= 0 || signal.aborted) return page.json;
       // A publish during the read (another zone, or our own write) is re-read at once.
       if (!moved) await sleepUntilWoken(left, signal, (fn) => (wake = fn));
       wake = undefined;
