@@ -67,7 +67,6 @@ export const blobPackEntry = z.strictObject({
 });
 export const blobPackHeader = z.strictObject({ blobs: z.array(blobPackEntry).min(1).max(LIMITS.blobPackMaxBlobs) });
 export type BlobPackEntry = z.infer<typeof blobPackEntry>;
-export type BlobPackHeader = z.infer<typeof blobPackHeader>;
 
 /** Answer of POST /v1/blobs/pack, one result per announced blob, in order: stored now, or the account had it already. */
 export const blobPackResponse = z.object({
