@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 // The `nimbus` command. The code is TypeScript built into dist/ and bundled into one file by `npm install`
 // (the root "prepare" script; packages/cli/scripts/bundle.js says why).
-import { main, quietOnClosedPipe } from '../dist/nimbus.bundle.js';
+const argv = process.argv.slice(2);
 
-quietOnClosedPipe();
-process.exitCode = await main(process.argv.slice(2));
+// A plain `nimbus sync` beside a running agent asks the agent for the pass (agent-control/): that path loads a few
+// Node modules, not the bundle. With no agent listening, the CLI runs the pass itself.
+const delegated = argv.length === 1 && argv[0] === 'sync' ? await (await import('../dist/agent-control/delegate-sync.js')).syncThroughAgent() : undefined;
+if (delegated !== undefined) {
+  process.exitCode = delegated;
+} else {
+  const { main, quietOnClosedPipe } = await import('../dist/nimbus.bundle.js');
+  quietOnClosedPipe();
+  process.exitCode = await main(argv);
+}

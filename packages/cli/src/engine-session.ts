@@ -85,7 +85,7 @@ async function resetAndProbe(home: string, timeoutMs: number): Promise<ProbeResu
 }
 
 /** Runs the agent for this device until `signal` aborts. */
-export async function startAgent(device: DeviceEngine, signal: AbortSignal, hooks: Pick<RunAgentOptions, 'onPass' | 'onError'> = {}): Promise<void> {
+export async function startAgent(device: DeviceEngine, signal: AbortSignal, hooks: Pick<RunAgentOptions, 'onPass' | 'onError' | 'extraSources'> = {}): Promise<void> {
   const settings = new LocalStore(stateFilePath(device.home), { readonly: true });
   try {
     const options: RunAgentOptions = {

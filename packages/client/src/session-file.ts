@@ -2,10 +2,11 @@
 import { sessionTokens } from '@nimbus/protocol';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { normalizeServerUrl } from './api-client.js';
+
+export { nimbusHome } from './home.js';
 
 export const storedSession = z.object({
   server: z.string(),
@@ -16,12 +17,6 @@ export const storedSession = z.object({
   tokens: sessionTokens,
 });
 export type StoredSession = z.infer<typeof storedSession>;
-
-/** The client's state folder: NIMBUS_HOME, or ~/.nimbus. */
-export function nimbusHome(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env['NIMBUS_HOME'];
-  return home !== undefined && home !== '' ? home : join(homedir(), '.nimbus');
-}
 
 export function sessionFilePath(home: string): string {
   return join(home, 'session.json');

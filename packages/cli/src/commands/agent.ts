@@ -2,7 +2,9 @@
 import { formatBanner, nimbusHome } from '@nimbus/client';
 import type { SyncStatusJson } from '@nimbus/protocol';
 import type { Command } from 'commander';
-import { out } from '../output.js';
+import { controlSocket } from '../agent-control/control-server.js';
+import { EXIT, out } from '../output.js';
+import { syncReport } from '../sync-report.js';
 import { agentLock, loginHint, openDeviceEngine, startAgent } from '../engine-session.js';
 
 export function registerAgent(program: Command): void {
@@ -34,6 +36,17 @@ export function registerAgent(program: Command): void {
             lines.update(device.engine.status());
           },
           onError: (error) => out.warn(`sync pass failed: ${error instanceof Error ? error.message : String(error)} (retrying)`),
+          // `nimbus sync` beside this agent asks it for a pass instead of refusing.
+          extraSources: [
+            controlSocket({
+              home,
+              report: async (outcome) =>
+                outcome
+                  ? syncReport(outcome, device.engine.status(), await loginHint(home))
+                  : { lines: [], errors: ['the agent stopped before the pass finished: run nimbus sync again'], exitCode: EXIT.failure },
+              onUnavailable: (reason) => out.warn(`nimbus sync cannot ask this agent for a pass (${reason}); it syncs by itself all the same`),
+            }),
+          ],
         });
       } finally {
         unsubscribe();

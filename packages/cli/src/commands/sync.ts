@@ -1,9 +1,10 @@
 // `nimbus sync`: one full pass. Exit 0 = up to date, 3 = paused or signed out (the banner and the fix are printed).
-import { formatBanner, nimbusHome } from '@nimbus/client';
+import { nimbusHome } from '@nimbus/client';
 import type { Command } from 'commander';
 import { EXIT, Exit, out } from '../output.js';
 import { progressView } from '../progress.js';
 import { loginHint, openDeviceEngine, passLock } from '../engine-session.js';
+import { syncReport } from '../sync-report.js';
 
 export function registerSync(program: Command): void {
   program
@@ -38,11 +39,9 @@ export function registerSync(program: Command): void {
         device.close();
         lock.release();
       }
-      out.line(formatBanner(status, Date.now(), { login: await loginHint(home) }));
-      if (outcome.error !== undefined) out.error(`the pass stopped early: ${outcome.error instanceof Error ? outcome.error.message : JSON.stringify(outcome.error)}`);
-      if (outcome.pushed > 0 || outcome.pulled > 0) out.line(`${outcome.pushed} sent, ${outcome.pulled} received.`);
-      if (outcome.state === 'paused' || outcome.state === 'signed_out') throw new Exit(EXIT.paused);
-      // Work left with no cause to show (an unexpected error): not up to date, and not a pause either.
-      if (outcome.state !== 'idle') throw new Exit(EXIT.failure);
+      const report = syncReport(outcome, status, await loginHint(home));
+      for (const line of report.lines) out.line(line);
+      for (const error of report.errors) out.error(error);
+      if (report.exitCode !== EXIT.ok) throw new Exit(report.exitCode);
     });
 }

@@ -15,7 +15,9 @@ export type TriggerReason =
   /** Settings or the session changed (services switched, `nimbus login` after a sign-out). */
   | 'config'
   /** The backoff or the idle safety-net timer ran out. */
-  | 'timer';
+  | 'timer'
+  /** `nimbus sync` asked the running agent for a pass (and waits for its outcome). */
+  | 'request';
 
 /** What one pass ended as (the engine's PassOutcome, as the agent needs it). */
 export interface AgentPassOutcome {

@@ -29,6 +29,8 @@ export interface RunAgentOptions {
   readonly rescanMs?: number;
   readonly idlePassMs?: number;
   readonly watch?: WatchPort;
+  /** More trigger sources (the CLI's control socket, through which `nimbus sync` asks for a pass). */
+  readonly extraSources?: readonly TriggerSource[];
   readonly onPass?: (outcome: AgentPassOutcome | null, reason: TriggerReason) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -74,6 +76,7 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
       watchdog,
       networkWatch({ timers, reset: resetNetworkState }),
       diskWatch({ timers, path: options.library, pausedForDisk: () => engine.status().failure?.cause === 'LOCAL_STORAGE_FULL' }),
+      ...(options.extraSources ?? []),
     ],
     ...(options.idlePassMs !== undefined ? { idlePassMs: options.idlePassMs } : {}),
     ...(options.onPass ? { onPass: options.onPass } : {}),
