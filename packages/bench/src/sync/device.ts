@@ -1,4 +1,5 @@
 // A device: its own NIMBUS_HOME and NIMBUS_LIBRARY, driving the real CLI (`node packages/cli/bin/nimbus.js …`).
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../server-process.js';
@@ -37,19 +38,14 @@ export class BenchDevice {
     return join(this.library, service);
   }
 
+  #env(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...process.env, NIMBUS_HOME: this.home, NIMBUS_LIBRARY: this.library, NIMBUS_PASSWORD: PASSWORD, NO_COLOR: '1', FORCE_COLOR: '0', ...extraEnv };
+  }
+
   /** Runs the CLI; `profileDir` adds a V8 CPU profile of this process there. */
   async cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, profileDir?: string): Promise<ProcessRun> {
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NIMBUS_HOME: this.home,
-      NIMBUS_LIBRARY: this.library,
-      NIMBUS_PASSWORD: PASSWORD,
-      NO_COLOR: '1',
-      FORCE_COLOR: '0',
-      ...extraEnv,
-    };
-    const run = await runProcess(process.execPath, [...nodeArgs, NIMBUS_BIN, ...args], { env, cwd: this.home, timeoutMs: 30 * 60_000 });
+    const run = await runProcess(process.execPath, [...nodeArgs, NIMBUS_BIN, ...args], { env: this.#env(extraEnv), cwd: this.home, timeoutMs: 30 * 60_000 });
     if (run.code !== 0) throw new Error(`nimbus ${args.join(' ')} on ${this.name} exited ${run.code}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
     return run;
   }
@@ -64,6 +60,28 @@ export class BenchDevice {
 
   async login(server: string, email: string): Promise<void> {
     await this.cli(['login', '--server', server, '--email', email, '--device', this.name]);
+  }
+
+  /** Starts `nimbus agent` and resolves once its first pass is up to date; `stop()` ends it. */
+  async startAgent(): Promise<{ stop(): Promise<void> }> {
+    const child = spawn(process.execPath, [NIMBUS_BIN, 'agent'], { env: this.#env(), cwd: this.home, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (/up to date/i.test(output)) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      void exited.then(() => reject(new Error(`nimbus agent on ${this.name} exited:\n${output.slice(-2000)}`)));
+    });
+    return {
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+      },
+    };
   }
 
   /** One `nimbus sync`, timed from spawn to exit (node start-up included, as a user sees it). */
