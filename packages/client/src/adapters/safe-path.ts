@@ -36,8 +36,23 @@ export function checkedName(value: unknown, where: string): string {
   return name;
 }
 
+/** Absolute folders already seen in normal form (resolve(f) === f): a pull asks about the same few thousands of times. */
+const normalFolders = new Set<string>();
+const isNormalAbsolute = (folder: string): boolean => {
+  if (normalFolders.has(folder)) return true;
+  if (!isAbsolute(folder) || resolve(folder) !== folder) return false;
+  if (normalFolders.size < 256) normalFolders.add(folder);
+  return true;
+};
+
+/** A plain relative path: no empty, "." or ".." name, no backslash, not absolute — joined to a folder, it stays inside. */
+const plainRel = (rel: string): boolean =>
+  rel !== '' && !rel.startsWith('/') && !rel.includes('\\') && !rel.includes('\0') && rel.split('/').every((name) => name !== '' && name !== '.' && name !== '..');
+
 /** `folder/rel` as an absolute path, refusing anything that would land outside `folder` (defence in depth). */
 export function resolveInside(folder: string, rel: string): string {
+  // The common case without path.resolve and path.relative (a third of a pull's path work): plain names under a normal folder.
+  if (sep === '/' && plainRel(rel) && isNormalAbsolute(folder)) return folder.endsWith('/') ? folder + rel : `${folder}/${rel}`;
   const abs = resolve(folder, ...rel.split('/'));
   const back = relative(folder, abs);
   if (back === '' || back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) {
