@@ -11,8 +11,9 @@ await build({
   input: `${dist}main.js`,
   platform: 'node',
   // The server (only `serve` needs it, imported on demand), undici (only a device with its own DNS servers loads
-  // it, on demand: inlined it would double the file every command parses) and native addons stay as they are.
-  external: [/^@nimbus\/server(\/|$)/, 'undici', 'better-sqlite3', /^node:/],
+  // it, on demand: inlined it would double the file every command parses) and native addons (better-sqlite3, sharp) stay
+  // as they are.
+  external: [/^@nimbus\/server(\/|$)/, 'undici', 'better-sqlite3', 'sharp', /^node:/],
   output: { file: `${dist}nimbus.bundle.js`, format: 'esm', codeSplitting: false, sourcemap: true },
   logLevel: 'warn',
 });

@@ -16,6 +16,8 @@ import {
   homeFeedWatch,
   openEngine,
   processAlive,
+  pinnedPhotos,
+  readOptimizeSettings,
   readStoredStatus,
   runAgent,
   sessionFilePath,
@@ -103,7 +105,8 @@ export async function startAgent(device: DeviceEngine, signal: AbortSignal, hook
 }
 
 /**
- * Settings rows, the metered flag, the DNS servers, `doctor --fix`'s resume request and the session file's identity:
+ * Settings rows, the metered flag, the DNS servers, `doctor --fix`'s resume request, the session file's identity and
+ * Optimize Storage's settings:
  * any change is a configuration change (a pass now).
  */
 function fingerprint(store: LocalStore, home: string): string {
@@ -115,7 +118,8 @@ function fingerprint(store: LocalStore, home: string): string {
       return 'none';
     }
   })();
-  return JSON.stringify([store.serviceSettings(), store.isMetered(), readDnsServers(store), store.getMeta(RESUME_REQUEST_META_KEY) ?? null, session]);
+  const photos = [readOptimizeSettings(store), [...pinnedPhotos(store)].length];
+  return JSON.stringify([store.serviceSettings(), store.isMetered(), readDnsServers(store), store.getMeta(RESUME_REQUEST_META_KEY) ?? null, session, photos]);
 }
 
 /** The status the engine last stored; reconciled with the session file (a logout since then is signed out). */

@@ -10,6 +10,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
 import { registerNetwork } from './commands/network.js';
+import { registerPhotos } from './commands/photos.js';
 import { registerServe } from './commands/serve.js';
 import { registerServices } from './commands/services.js';
 import { registerStatus } from './commands/status.js';
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServices(program);
   registerNetwork(program);
   registerStorage(program);
+  registerPhotos(program);
   registerDoctor(program);
   registerConfig(program);
   try {

@@ -58,3 +58,6 @@ export { resetNetworkState } from './net/reset-network.js';
 export { runDoctor, requestResume, RESUME_REQUEST_META_KEY, type DoctorInput } from './doctor/run-doctor.js';
 export type { CheckStatus, DoctorCheck, DoctorReport } from './doctor/doctor-check.js';
 export { classify, DNS_CODES, RETRY_QUIETLY } from './engine/classify.js';
+export { pinPhotos, pinnedPhotos, readOptimizeSettings, releasePhotos, writeOptimizeSettings, type OptimizeSettings } from './photos/optimize-settings.js';
+export { standinHashOf } from './adapters/photo-standin.js';
+export type { MirrorItem } from './adapters/adapter.js';

@@ -10,3 +10,4 @@ export * from './blob-pack.js';
 export * from './storage.js';
 export * from './probe.js';
 export * from './sync-status.js';
+export * from './sizes.js';

@@ -1,5 +1,5 @@
 // Server configuration: flags win over environment variables, which win over defaults.
-import { DEFAULT_QUOTA_BYTES, MIN_CLIENT_PROTOCOL } from '@nimbus/protocol';
+import { DEFAULT_QUOTA_BYTES, MIN_CLIENT_PROTOCOL, parseByteSize } from '@nimbus/protocol';
 import { resolve } from 'node:path';
 
 export interface S3Config {
@@ -52,16 +52,11 @@ export interface ServerFlags {
   nats?: string | undefined;
 }
 
-const UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
-};
-
 /** "5GB" → 5,000,000,000 (decimal, like phones and iCloud show); "5GiB" → binary; "123" → bytes. */
 export function parseSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
-  const factor = UNITS[(match?.[2] ?? 'b').toLowerCase()];
-  if (!match || factor === undefined) throw new ConfigError(`"${text}" is not a size (try 5GB, 500MB or 1073741824)`);
-  return Math.round(Number(match[1]) * factor);
+  const bytes = parseByteSize(text);
+  if (bytes === null) throw new ConfigError(`"${text}" is not a size (try 5GB, 500MB or 1073741824)`);
+  return bytes;
 }
 
 /** "15m", "90d", "30s", "500ms" or plain milliseconds. */

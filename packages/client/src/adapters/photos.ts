@@ -7,6 +7,7 @@ import { hashFile } from './file-hash.js';
 import { asItemErrors } from './item-errors.js';
 import { walkFolder, type WalkEntry } from './library-walk.js';
 import { isPhotoName, photoMime, readPhotoMetadata } from './photo-metadata.js';
+import { standinHashOf, standinMark } from './photo-standin.js';
 import { assertRealInside, checkedRelPath, libraryPath, resolveInside, serviceRel } from './safe-path.js';
 import { deepestFirst, planScan, statMatches } from './scan-plan.js';
 import { exists, freeName } from './text-adapter.js';
@@ -15,12 +16,19 @@ type Put = LocalChange & { kind: 'put' };
 const FOLDER = 'Photos';
 const GONE: ApplyResult = { path: null, localSize: null, localMtimeMs: null, localHash: null, followUps: [] };
 
-/** The sha256 of a file if it is cheap to know (stat matches the mirror) or after reading it. */
-async function hashOf(abs: string, item: MirrorItem | undefined): Promise<string | null> {
+/** What the file at `abs` is of photo `id`: its original, its optimized stand-in (the row's mark), or neither (null). */
+type Held = { readonly localHash: string } | null;
+
+/** Whether the file at `abs` is photo `id` — cheap when its stat matches the mirror row, else by reading it. */
+async function heldPhoto(abs: string, item: MirrorItem | undefined, id: string): Promise<Held> {
   const s = await stat(abs).catch(() => null);
   if (!s?.isFile()) return null;
-  if (item && statMatches(item, s.size, s.mtimeMs) && item.localHash) return item.localHash;
-  return (await hashFile(abs)).sha256;
+  if (item && statMatches(item, s.size, s.mtimeMs) && item.localHash) {
+    return item.localHash === id || standinHashOf(item.localHash) !== null ? { localHash: item.localHash } : null;
+  }
+  const { sha256 } = await hashFile(abs);
+  if (sha256 === id) return { localHash: id };
+  return item !== undefined && sha256 === standinHashOf(item.localHash) ? { localHash: standinMark(sha256) } : null;
 }
 
 export class PhotosAdapter implements ServiceAdapter {
@@ -38,6 +46,19 @@ export class PhotosAdapter implements ServiceAdapter {
     };
   }
 
+  /**
+   * A stand-in now at another path: the photo moved (its record keeps the original, already on the server — the
+   * check call finds it, so the stand-in's bytes are never sent in its place).
+   */
+  private moved(entry: WalkEntry, id: string, data: Record<string, unknown> | null, standinHash: string): Put {
+    const name = entry.rel.slice(entry.rel.lastIndexOf('/') + 1);
+    const size = typeof data?.['size'] === 'number' ? data['size'] : entry.size;
+    return {
+      kind: 'put', zone: this.zone, id, path: libraryPath(FOLDER, entry.rel), data: { ...data, path: entry.rel, name },
+      blobs: [{ sha256: id, size, file: entry.abs }], localSize: entry.size, localMtimeMs: entry.mtimeMs, localHash: standinMark(standinHash),
+    };
+  }
+
   async scan(mirror: ReadonlyMap<string, MirrorItem>, fs: LibraryFs, options: ScanOptions = {}): Promise<LocalChange[]> {
     const folderAbs = resolveInside(fs.root, FOLDER);
     const entries = await walkFolder(folderAbs, { fileFilter: isPhotoName });
@@ -50,7 +71,7 @@ export class PhotosAdapter implements ServiceAdapter {
     const found = new Map<string, WalkEntry>();
     for (const { entry, item } of plan.changed) {
       const { sha256 } = await hashFile(entry.abs);
-      if (sha256 === item.id) stillHere.add(item.id);
+      if (sha256 === item.id || sha256 === standinHashOf(item.localHash)) stillHere.add(item.id);
       else {
         gone.set(item.id, item);
         if (!found.has(sha256)) found.set(sha256, { ...entry });
@@ -60,7 +81,18 @@ export class PhotosAdapter implements ServiceAdapter {
       const { sha256 } = await hashFile(entry.abs);
       if (!found.has(sha256)) found.set(sha256, entry);
     }
+    const standins = new Map<string, MirrorItem>();
+    for (const item of mirror.values()) {
+      const hash = standinHashOf(item.localHash);
+      if (hash !== null && !item.deleted) standins.set(hash, item);
+    }
     for (const [sha256, entry] of found) {
+      const standinOf = standins.get(sha256);
+      if (standinOf) {
+        // An optimized stand-in somewhere else: the photo moved (a copy of one still in place is nothing new).
+        if (!stillHere.has(standinOf.id) && gone.delete(standinOf.id)) out.push(this.moved(entry, standinOf.id, standinOf.data, sha256));
+        continue;
+      }
       // A second copy of a picture that is already synced from another path is the same photo: nothing to send.
       if (stillHere.has(sha256)) continue;
       const known = mirror.get(sha256);
@@ -84,8 +116,8 @@ export class PhotosAdapter implements ServiceAdapter {
     const localAbs = localRel === null ? null : resolveInside(folderAbs, localRel);
     const where = `${FOLDER}/${record.id}`;
     if (record.deleted) {
-      // Immutable: the file is this photo only while its content hashes to the id.
-      if (localAbs !== null && (await hashOf(localAbs, mirror)) === record.id) await rm(localAbs, { force: true });
+      // Immutable: the file is this photo only while its content hashes to the id (or is its stand-in).
+      if (localAbs !== null && (await heldPhoto(localAbs, mirror, record.id)) !== null) await rm(localAbs, { force: true });
       return GONE;
     }
     if (!sha256Schema.safeParse(record.id).success) throw new ItemError(where, 'a photo id must be its SHA-256');
@@ -94,21 +126,25 @@ export class PhotosAdapter implements ServiceAdapter {
     return asItemErrors(libraryPath(FOLDER, rel), async () => {
       const targetAbs = resolveInside(folderAbs, rel);
       await assertRealInside(folderAbs, targetAbs);
-      const placed = async (finalRel: string): Promise<ApplyResult> => {
+      const placed = async (finalRel: string, held: Held = { localHash: record.id }): Promise<ApplyResult> => {
         const abs = resolveInside(folderAbs, finalRel);
         const s = await stat(abs);
         const entry: WalkEntry = { rel: finalRel, abs, kind: 'file', size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+        const localHash = held?.localHash ?? record.id;
+        const standin = standinHashOf(localHash);
         // Placed under another name (the server's was taken here): tell the server the name it has.
-        const followUps = finalRel === rel ? [] : [await this.describe(entry, record.id)];
-        return { path: libraryPath(FOLDER, finalRel), localSize: s.size, localMtimeMs: entry.mtimeMs, localHash: record.id, followUps };
+        const followUps = finalRel === rel ? [] : [standin === null ? await this.describe(entry, record.id) : this.moved(entry, record.id, record.data, standin)];
+        return { path: libraryPath(FOLDER, finalRel), localSize: s.size, localMtimeMs: entry.mtimeMs, localHash, followUps };
       };
-      if ((await hashOf(targetAbs, localRel === rel ? mirror : undefined)) === record.id) return placed(rel);
+      const inPlace = await heldPhoto(targetAbs, localRel === rel ? mirror : undefined, record.id);
+      if (inPlace) return placed(rel, inPlace);
       const finalRel = (await exists(targetAbs)) ? await freeName(folderAbs, rel) : rel;
       const finalAbs = resolveInside(folderAbs, finalRel);
-      if (localAbs !== null && localRel !== rel && (await hashOf(localAbs, mirror)) === record.id) {
-        // Moved on another device: move it here too, no download.
+      const elsewhere = localAbs !== null && localRel !== rel ? await heldPhoto(localAbs, mirror, record.id) : null;
+      if (localAbs !== null && elsewhere) {
+        // Moved on another device: move it here too (an optimized stand-in stays one), no download.
         await rename(localAbs, finalAbs);
-        return placed(finalRel);
+        return placed(finalRel, elsewhere);
       }
       // Metadata arrives before the original (photo-originals lane): nothing to place yet.
       if (!record.blobs.includes(record.id)) return GONE;

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ItemError } from '../adapters/adapter.js';
 import { LANE_SERVICES, LANES, type Lane } from '../engine/lanes.js';
+import { optimizePhotos } from '../photos/optimize-step.js';
 import { StagedMirror } from '../store/staged-mirror.js';
 import { recordLocal, type PassContext } from './pass-context.js';
 import { feedTokenKey, fetchFirstPage, pullZone } from './pull.js';
@@ -85,6 +86,8 @@ export async function runSteps(ctx: PassContext, steps: PassSteps): Promise<void
   await pullAll(ctx);
   // Follow-ups from the pull (merged notes, conflict copies, edits that outlived a delete) go up now.
   if (ctx.outbox.busyLanes().size > 0) await pushAll(ctx);
+  // Optimize Storage: originals safely on the server may give way to stand-ins, or come back.
+  if (ctx.allowed.has('photos') && ctx.adapters.has('photos') && !ctx.downloadsStopped) await optimizePhotos(ctx);
 }
 
 /** A lane runs when one of its services is allowed in this pass. */
