@@ -149,7 +149,7 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
     const status = await device.status();
     expect(status.state).toBe('paused');
     expect(status.failure).toMatchObject({ cause: 'LOCAL_STORAGE_FULL', family: 'device' });
-    expect(status.failure?.remedies.map((r) => r.id)).toEqual(['free-local-space']);
+    expect(status.failure?.remedies.map((r) => r.id)).toEqual(['free-local-space', 'optimize-photos']);
     // No pulled file under its name, whole or half, and no temp file left behind.
     expect(await allFiles(disk.dir)).toEqual(['.filler', 'Notes/mine.md', 'Notes/shared.md']);
     // A file the pull would replace keeps its old bytes whole.

@@ -112,9 +112,10 @@ export function remediesFor(cause: Cause, details: RemedyDetails = {}): Remedy[]
     case 'CLIENT_OUTDATED':
       return [remedy('update-nimbus', 'Update Nimbus on this device (git pull && npm install), then sync again.', 'git pull && npm install')];
     case 'LOCAL_STORAGE_FULL':
-      // Optimize Storage for photos (`nimbus photos optimize on`) joins these once that command exists: a remedy
-      // never names a command the user cannot run.
-      return [remedy('free-local-space', 'Free space on this device; downloads resume by themselves.')];
+      return [
+        remedy('free-local-space', 'Free space on this device; downloads resume by themselves.'),
+        remedy('optimize-photos', 'Keep smaller versions of photos here, originals on the server: nimbus photos optimize on'),
+      ];
   }
 }
 
