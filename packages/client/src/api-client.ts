@@ -141,6 +141,8 @@ export class ApiClient {
   private readonly lookup: LookupFunction | undefined;
   private tokens: SessionTokens | undefined;
   private refreshing: Promise<SessionTokens> | undefined;
+  /** How far the server's clock is ahead of this device's, as the server said when it refused our time. */
+  private serverAheadMs = 0;
 
   constructor(options: ApiClientOptions) {
     this.server = normalizeServerUrl(options.server);
@@ -361,7 +363,7 @@ export class ApiClient {
 
   /** Protocol version, device clock and (when signed in) the access token: what every non-JSON request carries. */
   private baseHeaders(): Record<string, string> {
-    const headers: Record<string, string> = { [HEADERS.protocol]: String(PROTOCOL_VERSION), [HEADERS.clientTime]: String(this.now()) };
+    const headers: Record<string, string> = { [HEADERS.protocol]: String(PROTOCOL_VERSION), [HEADERS.clientTime]: this.clientTime() };
     if (this.tokens) headers['authorization'] = `Bearer ${this.tokens.accessToken}`;
     return headers;
   }
@@ -425,7 +427,7 @@ export class ApiClient {
     if (options.auth === true) this.requireSession();
     const sentWith = this.tokens?.accessToken;
     try {
-      return await this.send(options, withToken);
+      return await this.sendOnServerTime(options, withToken);
     } catch (error) {
       // Only the short-lived access token ran out: refresh once and try again, no person needed.
       if (!withToken || !isAccessTokenExpiry(error)) {
@@ -433,6 +435,27 @@ export class ApiClient {
       }
       // A concurrent call may have refreshed already; then the new token is simply tried.
       if (this.tokens?.accessToken === sentWith) await this.refresh();
+      return this.sendOnServerTime(options, withToken);
+    }
+  }
+
+  /**
+   * The time this device sends: its clock corrected by what the server told us. A clock days off breaks what it must
+   * (TLS certificates, which the classifier names CLOCK_SKEW); over plain HTTP nothing needs the device's own clock,
+   * so sign-in and refresh go on by the server's time instead of pausing sync.
+   */
+  private clientTime(): string {
+    return String(this.now() + this.serverAheadMs);
+  }
+
+  /** `send`, once more on the server's time when the server refused ours (CLOCK_SKEW names the offset). */
+  private async sendOnServerTime<S extends z.ZodType>(options: CallOptions<S>, withToken: boolean): Promise<z.output<S>> {
+    try {
+      return await this.send(options, withToken);
+    } catch (error) {
+      const offsetMs = error instanceof NimbusError && error.kind === 'CLOCK_SKEW' ? error.details['offsetMs'] : undefined;
+      if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs)) throw error;
+      this.serverAheadMs -= offsetMs;
       return this.send(options, withToken);
     }
   }
@@ -441,7 +464,7 @@ export class ApiClient {
     const url = `${this.server}${options.path}`;
     const headers: Record<string, string> = {
       [HEADERS.protocol]: String(PROTOCOL_VERSION),
-      [HEADERS.clientTime]: String(this.now()),
+      [HEADERS.clientTime]: this.clientTime(),
       accept: 'application/json',
     };
     if (options.body !== undefined) headers['content-type'] = 'application/json';

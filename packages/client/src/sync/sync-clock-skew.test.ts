@@ -2,7 +2,7 @@
 // (expired, or not valid yet); the probe's server time turns that into CLOCK_SKEW with the offset, the outbox waits,
 // and once the clock is right the next pass sends it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TransportError } from '../api-client.js';
+import { ApiClient, TransportError } from '../api-client.js';
 import type { ProbeResult } from '../engine/classify.js';
 import { bind, serverRecords, signUpDevice, startServer, type Device, type LiveServer } from '../testing/engine-harness.js';
 import type { SyncTransport } from './ports.js';
@@ -86,5 +86,17 @@ describe('CLOCK_SKEW through the engine clock port', () => {
     const paused = await d.engine.runPass();
     expect(paused).toMatchObject({ state: 'paused', failure: { cause: 'CLOCK_SKEW', offsetMs: -2 * DAY_MS } });
     expect(paused.failure?.message).toContain("This device's clock is 2 days behind the server's");
+  });
+
+  it('over plain HTTP a clock 3 days off blocks nothing: sign-in and refresh go on by the server time', async () => {
+    const who = `skew${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email: who, password: 'a long test password' } });
+    for (const offset of [3 * DAY_MS, -3 * DAY_MS]) {
+      // No TLS here: the server's CLOCK_SKEW answer tells the API client the offset, which it then goes by.
+      const client = new ApiClient({ server: live.url, now: () => Date.now() + offset });
+      await client.login({ email: who, password: 'a long test password', deviceName: 'wrong clock' });
+      await client.refresh();
+      expect((await client.account()).email).toBe(who);
+    }
   });
 });
