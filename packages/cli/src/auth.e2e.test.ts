@@ -1,13 +1,13 @@
 // Auth end to end: a password change on device A pauses device B (AUTH_REVOKED, PASSWORD_CHANGED) with its edits kept;
 // after `nimbus login` on B they reach the server exactly once and device A receives them.
 import type { NimbusRecord } from '@nimbus/protocol';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveServerRecords } from './testing/server-records.js';
 import { Device } from './testing/device.js';
-import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
+import { openAccountStage, type AccountStage } from './testing/account-stage.js';
+import { runCli, type SpawnedServer } from './testing/spawn-server.js';
 
 interface StatusDoc {
   state: string;
@@ -18,6 +18,7 @@ interface StatusDoc {
 describe('nimbus account password on one device, nimbus login on the other', { timeout: 120_000 }, () => {
   let server: SpawnedServer;
   let root: string;
+  let stage: AccountStage;
   let a: Device;
   let b: Device;
   const email = 'auth@example.org';
@@ -25,21 +26,11 @@ describe('nimbus account password on one device, nimbus login on the other', { t
   const newPassword = 'second passphrase';
 
   beforeAll(async () => {
-    server = await spawnServer(['--probe-port', 'off']);
-    root = await mkdtemp(join(tmpdir(), 'nimbus-auth-e2e-'));
-    a = new Device('laptop', root);
-    b = new Device('phone', root);
-    await a.init();
-    await b.init();
-    const created = await runCli(['account', 'create', '--server', server.url, '--email', email], { NIMBUS_HOME: join(root, 'admin'), NIMBUS_PASSWORD: oldPassword });
-    expect(created.code, created.stderr).toBe(0);
-    await a.login(server.url, email, oldPassword);
-    await b.login(server.url, email, oldPassword);
+    stage = await openAccountStage('auth-e2e', ['laptop', 'phone'], { email, password: oldPassword });
+    ({ server, root } = stage);
+    [a, b] = stage.devices as [Device, Device];
   });
-  afterAll(async () => {
-    await server.dispose();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => stage.dispose());
 
   /** Every live record of the account, read from the feed from the start. */
   const serverRecords = (): Promise<NimbusRecord[]> => liveServerRecords(server.url, email, newPassword);

@@ -1,13 +1,11 @@
 // Optimize Storage as a user meets it: originals go up in full, the laptop keeps optimized stand-ins (the newest
 // originals within its budget), nothing is sent again or lost, originals come back on demand and when it is off.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rename, rm, stat, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rename, stat, utimes } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Device } from './testing/device.js';
-import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
+import { openAccountStage, type AccountStage } from './testing/account-stage.js';
+import type { Device } from './testing/device.js';
 
 /** A camera-sized JPEG of noise (noise does not compress: the original is big, the optimized version much smaller). */
 const photo = (): Promise<Buffer> => {
@@ -16,30 +14,16 @@ const photo = (): Promise<Buffer> => {
 };
 
 describe('nimbus photos optimize', { timeout: 180_000 }, () => {
-  let server: SpawnedServer;
-  let root: string;
+  let stage: AccountStage;
   let laptop: Device;
   let phone: Device;
-  const email = 'photos@example.org';
-  const password = 'optimize storage passphrase';
   const originals = new Map<string, string>(); // library path → sha256 of the original
 
   beforeAll(async () => {
-    server = await spawnServer(['--probe-port', 'off']);
-    root = await mkdtemp(join(tmpdir(), 'nimbus-photos-e2e-'));
-    laptop = new Device('laptop', root);
-    phone = new Device('phone', root);
-    await laptop.init();
-    await phone.init();
-    const created = await runCli(['account', 'create', '--server', server.url, '--email', email], { NIMBUS_HOME: join(root, 'admin'), NIMBUS_PASSWORD: password });
-    expect(created.code, created.stderr).toBe(0);
-    await laptop.login(server.url, email, password);
-    await phone.login(server.url, email, password);
+    stage = await openAccountStage('photos', ['laptop', 'phone'], { email: 'photos@example.org', password: 'optimize storage passphrase' });
+    [laptop, phone] = stage.devices as [Device, Device];
   });
-  afterAll(async () => {
-    await server.dispose();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => stage.dispose());
 
   it('keeps the newest originals within the budget and optimized versions of the rest, sending nothing twice', async () => {
     const names = ['Photos/oldest.jpg', 'Photos/older.jpg', 'Photos/newest.jpg'];

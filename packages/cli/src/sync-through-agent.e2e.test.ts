@@ -1,43 +1,27 @@
 // `nimbus sync` beside a running agent: the agent makes the pass and `nimbus sync` prints its outcome (exit 0 / 3)
 // instead of refusing; an agent killed with -9 leaves a socket behind that must not get in the way.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlSocketPath } from './agent-control/control-socket.js';
-import { Device } from './testing/device.js';
+import { openAccountStage, type AccountStage } from './testing/account-stage.js';
+import type { Device } from './testing/device.js';
 import { liveServerRecords } from './testing/server-records.js';
-import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
 describe('nimbus sync through a running agent', { timeout: 120_000 }, () => {
-  let server: SpawnedServer;
-  let root: string;
+  let stage: AccountStage;
   let laptop: Device;
   let phone: Device;
   const email = 'through-agent@example.org';
   const password = 'through agent passphrase';
   const newPassword = 'a second passphrase, changed on the phone';
+  const notesOnServer = async (pass: string): Promise<string[]> =>
+    (await liveServerRecords(stage.server.url, email, pass)).filter((r) => r.zone === 'notes').map((r) => String(r.data?.['path']));
 
   beforeAll(async () => {
-    server = await spawnServer(['--probe-port', 'off']);
-    root = await mkdtemp(join(tmpdir(), 'nimbus-through-agent-'));
-    laptop = new Device('laptop', root);
-    phone = new Device('phone', root);
-    await laptop.init();
-    await phone.init();
-    const created = await runCli(['account', 'create', '--server', server.url, '--email', email], { NIMBUS_HOME: join(root, 'admin'), NIMBUS_PASSWORD: password });
-    expect(created.code, created.stderr).toBe(0);
-    await laptop.login(server.url, email, password);
-    await phone.login(server.url, email, password);
+    stage = await openAccountStage('through-agent', ['laptop', 'phone'], { email, password });
+    [laptop, phone] = stage.devices as [Device, Device];
   });
-  const notesOnServer = async (pass: string): Promise<string[]> =>
-    (await liveServerRecords(server.url, email, pass)).filter((r) => r.zone === 'notes').map((r) => String(r.data?.['path']));
-
-  afterAll(async () => {
-    await server.dispose();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => stage.dispose());
 
   it('exits 0 once what was in the library when it was called is on the server, and 3 with the cause while the agent is paused', async () => {
     const agent = laptop.agent();
@@ -65,7 +49,7 @@ describe('nimbus sync through a running agent', { timeout: 120_000 }, () => {
     }
     expect(existsSync(controlSocketPath(laptop.home))).toBe(true);
 
-    await laptop.login(server.url, email, newPassword);
+    await laptop.login(stage.server.url, email, newPassword);
     const alone = await laptop.sync(0);
     expect(alone.stdout).toMatch(/up to date/i);
     expect(await notesOnServer(newPassword)).toContain('while-revoked.md');
