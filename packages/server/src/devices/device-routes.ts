@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { signOutDevice } from '../auth/session-service.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { devicesListing, reportDeviceStatus, waitForDevices } from './device-service.js';
+import { devicesChanged, devicesListing, reportDeviceStatus, waitForDevices } from './device-service.js';
 
 const deviceParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -35,6 +35,8 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
   /** The same as DELETE /v1/sessions/:id, under the name the dashboard uses. */
   app.delete('/v1/devices/:id', async (request) => {
     const auth = await ctx.requireAuth(request);
-    return signOutDevice(ctx, auth, parseInput(deviceParams, request.params, 'device id').id);
+    const answer = await signOutDevice(ctx, auth, parseInput(deviceParams, request.params, 'device id').id);
+    devicesChanged(ctx, auth.accountId);
+    return answer;
   });
 }

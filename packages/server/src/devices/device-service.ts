@@ -11,8 +11,13 @@ import { upsertDeviceStatus } from './device-status-store.js';
 export async function reportDeviceStatus(ctx: ServerContext, auth: AuthContext, report: DeviceStatusReport): Promise<{ reportedAt: number }> {
   const at = ctx.clock.now();
   await upsertDeviceStatus(ctx.store.db, { sessionId: auth.sessionId, accountId: auth.accountId, report, at });
-  ctx.notifier.publish(auth.accountId, { kind: 'devices' });
+  devicesChanged(ctx, auth.accountId);
   return { reportedAt: at };
+}
+
+/** A device reported, signed in or out: watchers of the account's devices (GET /v1/devices?wait=N) answer now. */
+export function devicesChanged(ctx: Pick<ServerContext, 'notifier'>, accountId: string): void {
+  ctx.notifier.publish(accountId, { kind: 'devices' });
 }
 
 /** The account's signed-in devices with their status, and a revision that changes whenever the listing does. */
@@ -23,9 +28,9 @@ export async function devicesListing(ctx: ServerContext, auth: AuthContext): Pro
 }
 
 /**
- * The listing once it differs from `since` (a device reported, signed in or out), or as it is after `waitMs`.
- * Subscribed before the first read, so a report between the read and the wait still wakes it. Real time, like the feed's
- * long-poll. Sign-ins and sign-outs publish nothing: they show at the latest when the wait runs out.
+ * The listing once it differs from `since` (a device reported, signed in or out: the `devices` account event), or as
+ * it is after `waitMs`. Subscribed before the first read, so a report between the read and the wait still wakes it.
+ * Real time, like the feed's long-poll.
  */
 export async function waitForDevices(
   ctx: ServerContext,

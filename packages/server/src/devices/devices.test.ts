@@ -91,6 +91,19 @@ describeEachDatabase('devices and their status', (kind) => {
     expect((server.ctx.notifier as MemoryChangeNotifier).listenedAccounts).toBe(0);
   });
 
+  it('answers a long-poll when a device signs in or is signed out', async () => {
+    const { revision } = await devices(phone.token);
+    const waiting = devices(phone.token, { since: revision, wait: '60' });
+    await ticks();
+    await server.request({ method: 'POST', url: '/v1/sessions', payload: { email: 'ann@example.org', password: 'correct horse battery', deviceName: 'tablet' } });
+    expect((await waiting).devices.map((d) => d.deviceName).sort()).toEqual(['laptop', 'phone', 'tablet']);
+    const again = await devices(phone.token);
+    const gone = devices(phone.token, { since: again.revision, wait: '60' });
+    await ticks();
+    await server.request({ method: 'DELETE', url: `/v1/devices/${laptop.sessionId}`, token: phone.token });
+    expect((await gone).devices.map((d) => d.deviceName).sort()).toEqual(['phone', 'tablet']);
+  });
+
   it('checks who is asking and what is sent', async () => {
     expect((await report(undefined, pausedForQuota())).statusCode).toBe(401);
     expect((await server.request({ method: 'GET', url: '/v1/devices' })).statusCode).toBe(401);
