@@ -49,7 +49,7 @@ describe('StatusReporter', () => {
     status = statusWith({ state: 'syncing' });
     r.changed();
     r.changed();
-    status = statusWith({ state: 'paused', failure: { code: 'SYNC_FAIL', cause: 'NETWORK_OFFLINE', family: 'network', message: 'offline', affects: ['notes'], remedies: [] } });
+    status = statusWith({ state: 'paused', failure: { code: 'SYNC_FAIL', cause: 'QUOTA_EXCEEDED', family: 'storage', message: 'full', affects: ['drive'], remedies: [] } });
     r.changed();
     await vi.advanceTimersByTimeAsync(0);
     expect(sent.map((s) => s.state)).toEqual(['paused']);
@@ -90,6 +90,19 @@ describe('StatusReporter', () => {
     target = 'session-2';
     await reporter().flush();
     expect(sent).toHaveLength(2);
+  });
+
+  it('does not try while paused by something between it and the server, but does for a full account or disk', async () => {
+    const failure = (cause: 'NETWORK_OFFLINE' | 'AUTH_REVOKED' | 'QUOTA_EXCEEDED', family: 'network' | 'auth' | 'storage') =>
+      statusWith({ state: 'paused', failure: { code: 'SYNC_FAIL', cause, family, message: cause, affects: ['drive'], remedies: [] } });
+    status = failure('NETWORK_OFFLINE', 'network');
+    await reporter().flush();
+    status = failure('AUTH_REVOKED', 'auth');
+    await reporter().flush();
+    expect(sent).toHaveLength(0);
+    status = failure('QUOTA_EXCEEDED', 'storage');
+    await reporter().flush();
+    expect(sent.map((s) => s.failure?.cause)).toEqual(['QUOTA_EXCEEDED']);
   });
 
   it('ignores a failed report and tries again with the next one', async () => {

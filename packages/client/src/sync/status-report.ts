@@ -1,6 +1,6 @@
 // Tells the server how this device's sync is doing (PUT /v1/devices/current/status), so the account's other
 // devices and the dashboard can show it: coalesced, never in the way of sync, failures ignored.
-import { SERVICES, type DeviceStatusReport, type SyncStatusJson } from '@nimbus/protocol';
+import { SERVICES, type DeviceStatusReport, type Family, type SyncStatusJson } from '@nimbus/protocol';
 import { formatBanner } from '../engine/remedies.js';
 import type { LocalStore } from '../store/local-store.js';
 
@@ -29,6 +29,9 @@ export interface StatusReporterOptions {
 
 /** Meta key: the fingerprint and time of the last report the server took. */
 export const STATUS_REPORTED_META_KEY = 'status-reported';
+
+/** Pauses whose device can still talk to the server: storage full there, or a full disk here. */
+const REPORTABLE_PAUSES: ReadonlySet<Family> = new Set<Family>(['storage', 'device']);
 
 /** Set-aside items and reasons are cut so a report stays far below the server's 64 KiB body limit. */
 const MAX_SET_ASIDE_SHOWN = 20;
@@ -87,8 +90,10 @@ export class StatusReporter {
     } catch {
       return; // the engine is closing
     }
-    // Signed out: there is no session to report with.
+    // Signed out: there is no session to report with. Paused because the server cannot be reached or will not take this
+    // session (network, server, sign-in, clock): a report would only wait on the same wall (and hold up `nimbus sync`).
     if (status.state === 'signed_out') return;
+    if (status.state === 'paused' && status.failure && !REPORTABLE_PAUSES.has(status.failure.family)) return;
     const target = await this.#options.sink.target().catch(() => null);
     if (target === null) return;
     const fingerprint = `${target} ${fingerprintOf(status)}`;
