@@ -41,6 +41,12 @@ describe('device status and account services', { timeout: 180_000 }, () => {
     }
     return made;
   }
+  /** A plain API call as `device` (its session's access token), as the dashboard would make it. */
+  const apiAs = async (device: Device, path: string, init: RequestInit = {}) => {
+    const session = JSON.parse(await readFile(join(device.home, 'session.json'), 'utf8')) as { tokens: { accessToken: string } };
+    const headers = { authorization: `Bearer ${session.tokens.accessToken}`, 'nimbus-protocol': '1', ...(init.body ? { 'content-type': 'application/json' } : {}) };
+    return fetch(`${server.url}${path}`, { ...init, headers });
+  };
   const statusOf = async (device: Device) => JSON.parse((await device.cli(['status', '--json'])).stdout) as SyncStatusJson;
 
   beforeAll(async () => {
@@ -72,18 +78,30 @@ describe('device status and account services', { timeout: 180_000 }, () => {
     expect(human.stdout).toMatch(/phone \(this device\)[^\n]*\n\s+sync: not reported yet/);
 
     // The dashboard's way: a plain API call with a session's token.
-    const session = JSON.parse(await readFile(join(phone.home, 'session.json'), 'utf8')) as { tokens: { accessToken: string } };
-    const answer = await fetch(`${server.url}/v1/devices`, { headers: { authorization: `Bearer ${session.tokens.accessToken}`, 'nimbus-protocol': '1' } });
-    expect(answer.status).toBe(200);
-    const body = (await answer.json()) as DevicesResponse;
+    const body = (await (await apiAs(phone, '/v1/devices')).json()) as Required<DevicesResponse>;
     expect(body.devices.find((d) => d.deviceName === 'laptop')?.status?.failure?.cause).toBe('QUOTA_EXCEEDED');
     expect(typeof body.revision).toBe('string');
 
-    // Space freed on the other device: the laptop's next pass reports it is up to date again.
-    await laptop.remove('Drive/huge.bin');
-    await laptop.sync();
-    const after = JSON.parse((await phone.cli(['account', 'devices', '--json'])).stdout) as DevicesResponse;
-    expect(after.devices.find((d) => d.deviceName === 'laptop')?.status).toMatchObject({ state: 'idle', failure: null });
+    // The banner's way out: with the laptop's agent running, the quota is raised (this first account is the server's
+    // admin); the agent resumes by itself, and a watcher long-polling GET /v1/devices hears it is up to date.
+    const agent = laptop.agent();
+    try {
+      await agent.waitFor(/Sync Paused — storage full/);
+      const { id } = (await (await apiAs(phone, '/v1/account')).json()) as { id: string };
+      const raised = await apiAs(phone, `/v1/admin/accounts/${id}/quota`, { method: 'PUT', body: JSON.stringify({ quotaBytes: 20_000_000 }) });
+      expect(raised.status).toBe(200);
+      let revision = body.revision;
+      const laptopState = await eventually(async () => {
+        const page = (await (await apiAs(phone, `/v1/devices?since=${revision}&wait=20`)).json()) as Required<DevicesResponse>;
+        revision = page.revision;
+        const state = page.devices.find((d) => d.deviceName === 'laptop')?.status;
+        expect(state?.state).toBe('idle');
+        return state;
+      }, 60_000);
+      expect(laptopState).toMatchObject({ failure: null, pending: { drive: 0 } });
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('photos switched off for the account: the next sync uploads no photos, status says why; switched on, they go', async () => {
