@@ -42,12 +42,18 @@ import {
   type SignOutResponse,
   type SignOutScope,
   type TwoFactorSetupResponse,
+  accountServicesSchema,
+  type AccountServices,
+  type AccountServicesUpdate,
+  type DeviceStatusReport,
 } from '@nimbus/protocol';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { sendFileRange } from './file-range-put.js';
 import { UnexpectedAnswerError } from './engine/classify.js';
+
+const reportStatusResponse = z.object({ reportedAt: z.number() });
 
 export interface ApiClientOptions {
   /** The server's base URL, `http(s)://host[:port]`. */
@@ -122,7 +128,7 @@ interface RawOptions {
 }
 
 interface CallOptions<S extends z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   body?: unknown;
   /** A binary body instead of JSON: its content type and its pieces, sent one after another. */
@@ -224,6 +230,21 @@ export class ApiClient {
 
   twoFactorDisable(password: string, code: string): Promise<AccountView> {
     return this.call({ method: 'POST', path: '/v1/account/2fa/disable', body: { password, code }, schema: accountView, auth: true });
+  }
+
+  /** PUT /v1/devices/current/status: this device's sync status, for the account's other devices and the dashboard. */
+  async reportStatus(report: DeviceStatusReport, signal?: AbortSignal): Promise<void> {
+    await this.call({ method: 'PUT', path: '/v1/devices/current/status', body: report, schema: reportStatusResponse, auth: true, signal });
+  }
+
+  /** GET /v1/account/services: the account's own switch of every service (off = off on every device). */
+  accountServices(signal?: AbortSignal): Promise<AccountServices> {
+    return this.call({ method: 'GET', path: '/v1/account/services', schema: accountServicesSchema, auth: true, signal });
+  }
+
+  /** PUT /v1/account/services: changes the named services' switches for every device of the account. */
+  setAccountServices(update: AccountServicesUpdate): Promise<AccountServices> {
+    return this.call({ method: 'PUT', path: '/v1/account/services', body: update, schema: accountServicesSchema, auth: true });
   }
 
   /** GET /v1/storage: quota, use per service, the largest items. */

@@ -1,5 +1,6 @@
 // Wire shapes of accounts, sessions and two-factor authentication.
 import { z } from 'zod';
+import { deviceStatusView } from './devices.js';
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
 /** At least 8 characters; long passphrases welcome (the KDF takes any length, we cap the request). */
@@ -60,9 +61,15 @@ export const deviceView = z.object({
   current: z.boolean(),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
+  /** What the device last reported about its sync (null: nothing yet, or a server older than this field). */
+  status: deviceStatusView.nullable().default(null),
 });
 export type DeviceView = z.infer<typeof deviceView>;
-export const devicesResponse = z.object({ devices: z.array(deviceView) });
+export const devicesResponse = z.object({
+  devices: z.array(deviceView),
+  /** Changes whenever the listing does: pass it as `since` with `wait` to hear of the next change (GET /v1/devices). */
+  revision: z.string().optional(),
+});
 export type DevicesResponse = z.infer<typeof devicesResponse>;
 
 export const signOutScope = z.enum(['current', 'others', 'all']);

@@ -11,3 +11,4 @@ export * from './storage.js';
 export * from './probe.js';
 export * from './sync-status.js';
 export * from './sizes.js';
+export * from './devices.js';

@@ -91,5 +91,7 @@ export const changesResponse = z.object({
    * changed). A device paused for storage tries again at once.
    */
   storageChanged: z.boolean().optional(),
+  /** Only on a long-poll: the account's per-service switches changed (GET /v1/account/services). */
+  servicesChanged: z.boolean().optional(),
 });
 export type ChangesResponse = z.infer<typeof changesResponse>;

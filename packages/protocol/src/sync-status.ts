@@ -99,6 +99,8 @@ export const serviceStatusSchema = z.object({
   /** Items that kept failing: kept, shown, never blocking the rest. */
   setAside: z.array(setAsideItemSchema),
   waiting: serviceWaitingSchema.nullable().optional(),
+  /** `enabled` is false (or `cellular` is) because the account switched it off for every device, not this device. */
+  offForAccount: z.boolean().optional(),
 });
 export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
 

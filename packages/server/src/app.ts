@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import { registerAuthRoutes } from './auth/auth-routes.js';
 import { registerBlobRoutes } from './blobs/blob-routes.js';
 import type { ServerContext } from './context.js';
+import { registerDeviceRoutes } from './devices/device-routes.js';
 import { installErrorHandling, sendError } from './http/errors.js';
 import { installProtocolHooks } from './http/protocol-hooks.js';
 import { registerHealthRoute, registerProbeRoutes } from './probe/probe-routes.js';
 import { registerStorageRoutes } from './quota/storage-routes.js';
 import { registerRecordRoutes } from './records/records-routes.js';
+import { registerSettingsRoutes } from './settings/settings-routes.js';
 
 export interface BuildOptions {
   logger?: Logger | undefined;
@@ -69,6 +71,8 @@ export async function buildApp(ctx: ServerContext, options: BuildOptions = {}): 
   registerRecordRoutes(app, ctx);
   await registerBlobRoutes(app, ctx);
   registerStorageRoutes(app, ctx);
+  registerDeviceRoutes(app, ctx);
+  registerSettingsRoutes(app, ctx);
   return app;
 }
 

@@ -53,7 +53,10 @@ export function registerAccount(program: Command): void {
         out.json({ devices });
         return;
       }
-      for (const device of devices) out.line(describeDevice(device));
+      for (const device of devices) {
+        out.line(describeDevice(device));
+        out.line(`    ${describeDeviceSync(device)}`);
+      }
     });
 
   account
@@ -129,6 +132,15 @@ function registerTwoFactor(account: Command): void {
 function devicesPhrase(count: number, which: 'other ' | '' = 'other '): string {
   if (count === 0) return `No ${which}device was`;
   return count === 1 ? `1 ${which}device was` : `${count} ${which}devices were`;
+}
+
+/** The device's sync as it last reported it: its state and cause, and its own one-glance line (the fix in plain words). */
+function describeDeviceSync(device: DeviceView): string {
+  const status = device.status;
+  if (!status) return 'sync: not reported yet';
+  const cause = status.failure ? ` (${status.failure.cause})` : '';
+  const when = new Date(status.reportedAt).toISOString().slice(0, 16).replace('T', ' ');
+  return `sync: ${status.state}${cause} — ${status.banner} [reported ${when} UTC]`;
 }
 
 function describeDevice(device: DeviceView): string {

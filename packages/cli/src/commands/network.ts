@@ -13,7 +13,7 @@ export function registerNetwork(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       await withStore((store) => {
         const metered = store.isMetered();
-        const settings = store.serviceSettings();
+        const settings = store.effectiveServiceSettings();
         const waiting = waitingForWifi(settings, metered);
         if (flags.json) return out.json({ metered, waitingForWifi: waiting });
         out.line(describe(metered, waiting));
@@ -26,7 +26,7 @@ export function registerNetwork(program: Command): void {
       const metered = parseOnOff(value, 'metered');
       await withStore((store) => {
         store.setMetered(metered);
-        const settings = store.serviceSettings();
+        const settings = store.effectiveServiceSettings();
         const waiting = waitingForWifi(settings, metered);
         out.line(describe(metered, waiting));
       });

@@ -57,7 +57,8 @@ export function serviceLines(status: SyncStatusJson, now: number): string[] {
   for (const s of SERVICES) {
     const service = status.services[s];
     if (!service.enabled) {
-      lines.push(`  ${s.padEnd(10)} off (nimbus services enable ${s})`);
+      const off = service.offForAccount ? `off for the account, on every device (nimbus services enable ${s} --account)` : `off (nimbus services enable ${s})`;
+      lines.push(`  ${s.padEnd(10)} ${off}`);
       continue;
     }
     if (!shown.includes(s)) continue;
@@ -65,7 +66,7 @@ export function serviceLines(status: SyncStatusJson, now: number): string[] {
     if (service.waiting === 'wifi' && service.pending > 0) parts.push('waiting for Wi-Fi');
     if (status.failure?.affects.includes(s)) parts.push(`paused (${status.failure.cause})`);
     parts.push(service.lastSyncedAt === null ? 'never synced' : `last synced ${formatAgo(service.lastSyncedAt, now)}`);
-    if (!service.cellular) parts.push('Wi-Fi only');
+    if (!service.cellular) parts.push(service.offForAccount ? 'Wi-Fi only (for the account)' : 'Wi-Fi only');
     lines.push(`  ${s.padEnd(10)} ${parts.join(' · ')}`);
     for (const item of service.setAside) lines.push(`      set aside: ${item.id} — ${item.reason}`);
   }

@@ -44,6 +44,8 @@ export async function syncNow(): Promise<void> {
   try {
     outcome = await engine.runPass(stop.signal);
     status = engine.status();
+    // The account's other devices and the dashboard see how this pass ended (skipped when the server has it already).
+    await engine.reportStatus();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -16,7 +16,10 @@ export interface FeedWatchOptions {
   readonly zones: () => readonly Zone[];
 }
 
-/** One long-poll: `seconds` is how long the server may hold it (≤ 60). True: the feed moved or storage changed. */
+/**
+ * One long-poll: `seconds` is how long the server may hold it (≤ 60). True: the feed moved, storage changed, or the
+ * account switched a service on or off.
+ */
 export type TimedFeedWait = (seconds: number, signal: AbortSignal) => Promise<boolean>;
 
 /**
@@ -35,7 +38,7 @@ export function feedWatch(options: FeedWatchOptions): TimedFeedWait {
     try {
       const page = await transport.changes({ since: token, zones: options.zones(), limit: 50, wait: seconds }, signal);
       token = page.token;
-      return page.changes.length > 0 || page.storageChanged === true;
+      return page.changes.length > 0 || page.storageChanged === true || page.servicesChanged === true;
     } catch (error) {
       if (isNimbusError(error) && error.kind === 'CHANGE_TOKEN_EXPIRED') {
         token = undefined;
@@ -53,7 +56,7 @@ export function homeFeedWatch(home: string, store: LocalStore, now: () => number
     connect,
     startToken: () => store.getMeta(WATCH_TOKEN_KEY),
     zones: () => {
-      const settings = store.serviceSettings();
+      const settings = store.effectiveServiceSettings();
       const metered = store.isMetered();
       return SERVICES.filter((s) => settings[s].enabled && (!metered || settings[s].cellular)).map((s) => SERVICE_ZONE[s]);
     },

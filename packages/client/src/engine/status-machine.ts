@@ -38,6 +38,8 @@ interface ServiceCounters {
   lastSyncedAt: number | null;
   setAside: Map<string, string>;
   waiting: 'wifi' | null;
+  /** The account (not this device) switched it off, or off cellular. */
+  offForAccount: boolean;
 }
 
 export class SyncStatusMachine {
@@ -56,7 +58,7 @@ export class SyncStatusMachine {
     this.#lastProgressAt = options.now();
     this.#state = options.signedIn ? { kind: 'idle' } : { kind: 'signed_out' };
     for (const s of SERVICES) {
-      this.#services.set(s, { enabled: true, cellular: true, pending: 0, lastSyncedAt: null, setAside: new Map(), waiting: null });
+      this.#services.set(s, { enabled: true, cellular: true, pending: 0, lastSyncedAt: null, setAside: new Map(), waiting: null, offForAccount: false });
     }
   }
 
@@ -195,10 +197,11 @@ export class SyncStatusMachine {
   }
 
   /** Switch a service on/off, or allow/deny it on metered networks. */
-  configureService(service: Service, settings: { readonly enabled?: boolean; readonly cellular?: boolean }): void {
+  configureService(service: Service, settings: { readonly enabled?: boolean; readonly cellular?: boolean; readonly offForAccount?: boolean }): void {
     const counters = this.#counters(service);
     if (settings.enabled !== undefined) counters.enabled = settings.enabled;
     if (settings.cellular !== undefined) counters.cellular = settings.cellular;
+    if (settings.offForAccount !== undefined) counters.offForAccount = settings.offForAccount;
     this.#keepIdleHonest();
     this.#emit();
   }
@@ -240,6 +243,7 @@ export class SyncStatusMachine {
       pending[s] = c.pending;
       const setAside: SetAsideItem[] = [...c.setAside].map(([id, reason]) => ({ id, reason }));
       services[s] = { enabled: c.enabled, cellular: c.cellular, pending: c.pending, lastSyncedAt: c.lastSyncedAt, setAside, waiting: c.waiting };
+      if (c.offForAccount) services[s].offForAccount = true;
     }
     const json: SyncStatusJson = {
       state: state.kind,

@@ -1,5 +1,5 @@
 // The device's state database ($NIMBUS_HOME/state.sqlite): meta, the mirror of server state, the outbox, settings.
-import { SERVICES, type Service, type Zone } from '@nimbus/protocol';
+import { SERVICES, defaultAccountServices, type AccountServices, type Service, type Zone } from '@nimbus/protocol';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,6 +47,14 @@ export interface ServiceSettings {
   /** Allowed on a metered (cellular) network. */
   cellular: boolean;
 }
+
+/** A service's settings in effect on this device, and whether the account (not this device) switched something off. */
+export interface EffectiveServiceSettings extends ServiceSettings {
+  offForAccount: boolean;
+}
+
+/** Meta key of the account's service switches, as last read from GET /v1/account/services. */
+export const ACCOUNT_SERVICES_META_KEY = 'account-services';
 
 /** Where the state database of a NIMBUS_HOME lives. */
 export const stateFilePath = (home: string): string => join(home, 'state.sqlite');
@@ -246,6 +254,39 @@ export class LocalStore {
     this
       .stmt('INSERT INTO settings (service, enabled, cellular) VALUES (?, ?, ?) ON CONFLICT (service) DO UPDATE SET enabled = excluded.enabled, cellular = excluded.cellular')
       .run(service, next.enabled ? 1 : 0, next.cellular ? 1 : 0);
+  }
+
+  /** The account's switches as last heard from the server (everything on until then). */
+  accountServices(): AccountServices {
+    const settings = defaultAccountServices();
+    try {
+      const stored = JSON.parse(this.getMeta(ACCOUNT_SERVICES_META_KEY) ?? '{}') as Partial<AccountServices>;
+      for (const s of SERVICES) {
+        const one = stored[s];
+        if (one && typeof one.enabled === 'boolean' && typeof one.cellular === 'boolean') settings[s] = { enabled: one.enabled, cellular: one.cellular };
+      }
+    } catch {
+      // a damaged copy reads as "everything on": the next pass asks the server again
+    }
+    return settings;
+  }
+
+  setAccountServices(settings: AccountServices): void {
+    const text = JSON.stringify(settings);
+    if (this.getMeta(ACCOUNT_SERVICES_META_KEY) !== text) this.setMeta(ACCOUNT_SERVICES_META_KEY, text);
+  }
+
+  /** What runs on this device: its own switch AND the account's (`nimbus services` sets the first, the dashboard the second). */
+  effectiveServiceSettings(): Record<Service, EffectiveServiceSettings> {
+    const device = this.serviceSettings();
+    const account = this.accountServices();
+    const out = {} as Record<Service, EffectiveServiceSettings>;
+    for (const s of SERVICES) {
+      const enabled = device[s].enabled && account[s].enabled;
+      const cellular = device[s].cellular && account[s].cellular;
+      out[s] = { enabled, cellular, offForAccount: (device[s].enabled && !account[s].enabled) || (device[s].cellular && !account[s].cellular) };
+    }
+    return out;
   }
 
   isMetered(): boolean {

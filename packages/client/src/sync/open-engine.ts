@@ -48,13 +48,23 @@ export async function openEngine(options: OpenEngineOptions): Promise<SyncEngine
   try {
     const session = await readSession(options.home).catch(() => undefined);
     const adapters = options.adapters ?? createAdapters(session?.deviceName ?? hostname(), { now });
+    const connect = sessionConnector(options.home, now, options.fetch, store);
     return new SyncEngine({
       store,
       adapters,
       library: { root: options.library },
       downloadsDir: join(options.home, 'downloads'),
       now,
-      connect: sessionConnector(options.home, now, options.fetch, store),
+      connect,
+      accountServices: async (signal) => {
+        const client = await connect();
+        if (!client) throw new Error('signed out');
+        return client.accountServices(signal);
+      },
+      statusSink: {
+        target: async () => (await readSession(options.home))?.tokens.sessionId ?? null,
+        send: async (report, signal) => (await connect())?.reportStatus(report, signal),
+      },
       ...(options.probe ? { probe: options.probe } : {}),
       ...(options.tuning ? { tuning: options.tuning } : {}),
     });

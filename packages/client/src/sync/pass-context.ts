@@ -34,6 +34,11 @@ export interface PassContext {
    * outbox (and counted as waiting) before the network allows them, and nothing is sent until it does.
    */
   readonly scanned: ReadonlySet<Service>;
+  /**
+   * Waits for the account's service switches asked at the start of the pass, narrows (or widens) `allowed` and `scanned`
+   * to them, and answers the services that are now scanned but were not before (to scan them in this pass too).
+   */
+  accountChecked?: (() => Promise<ReadonlySet<Service>>) | undefined;
   /** Zones in their first pull on this device: files already at incoming names are adopted (ApplyOptions.adopt). */
   adopting?: ReadonlySet<Zone> | undefined;
   /** Downloads stopped (LOCAL_STORAGE_FULL). */

@@ -2,12 +2,25 @@
 import type { ApiClient } from '../api-client.js';
 import type { LibraryFs, ServiceAdapter } from '../adapters/adapter.js';
 import type { ProbeResult } from '../engine/classify.js';
+import type { AccountServices } from '@nimbus/protocol';
 import type { LocalStore } from '../store/local-store.js';
+import type { StatusSink } from './status-report.js';
 
 /** The API calls the engine makes (the ApiClient has them all; a test may wrap or fake them). */
 export type SyncTransport = Pick<
   ApiClient,
-  'writeRecords' | 'getRecord' | 'changes' | 'checkBlobs' | 'createUpload' | 'getUpload' | 'putUploadChunk' | 'completeUpload' | 'uploadBlobPack' | 'downloadBlob'
+  | 'writeRecords'
+  | 'getRecord'
+  | 'changes'
+  | 'checkBlobs'
+  | 'createUpload'
+  | 'getUpload'
+  | 'putUploadChunk'
+  | 'completeUpload'
+  | 'uploadBlobPack'
+  | 'downloadBlob'
+  | 'accountServices'
+  | 'reportStatus'
 >;
 
 export interface EngineDeps {
@@ -27,6 +40,13 @@ export interface EngineDeps {
   /** Optional connectivity probe, run after a network-looking failure to tell its cause apart. */
   readonly probe?: () => Promise<ProbeResult | undefined>;
   readonly tuning?: Partial<EngineTuning>;
+  /**
+   * The account's service switches (GET /v1/account/services), asked at the start of every pass beside the scan; a
+   * service off for the account does not run here. Without it only this device's switches count.
+   */
+  readonly accountServices?: (signal?: AbortSignal) => Promise<AccountServices>;
+  /** Where this device's status is reported (PUT /v1/devices/current/status); without it, nowhere. */
+  readonly statusSink?: StatusSink;
 }
 
 export interface EngineTuning {

@@ -1,15 +1,16 @@
 // The sync engine: runs passes over its ports, keeps the status machine honest and stores its view for other processes.
-import { SERVICE_ZONE, SERVICES, type Service, type SyncFailure, type SyncStatusJson, type Zone } from '@nimbus/protocol';
+import { SERVICE_ZONE, SERVICES, isNimbusError, type Service, type SyncFailure, type SyncStatusJson, type Zone } from '@nimbus/protocol';
 import type { ServiceAdapter } from '../adapters/adapter.js';
 import { classify, RETRY_QUIETLY } from '../engine/classify.js';
 import type { Lane } from '../engine/lanes.js';
 import { SyncStatusMachine, type StatusListener } from '../engine/status-machine.js';
 import { Outbox } from '../store/outbox.js';
-import { PassStopped, judgeWith, type PassContext } from './pass-context.js';
+import { PassStopped, guard, judgeWith, type PassContext } from './pass-context.js';
 import { DEFAULT_TUNING, type EngineDeps, type EngineTuning } from './ports.js';
 import { WATCH_TOKEN_KEY } from './pull.js';
 import { runSteps } from './sync-pass.js';
 import { STATUS_META_KEY, StatusKeeper } from './status-keeper.js';
+import { StatusReporter } from './status-report.js';
 
 /** How one pass ended. `syncing`: work is left that the next pass retries, with no cause worth a pause. */
 export interface PassOutcome {
@@ -29,6 +30,7 @@ export class SyncEngine {
   readonly #adapters: Map<Zone, ServiceAdapter>;
   readonly #machine: SyncStatusMachine;
   readonly #keeper: StatusKeeper;
+  readonly #reporter: StatusReporter | undefined;
   #running: Promise<PassOutcome> | undefined;
 
   constructor(deps: EngineDeps) {
@@ -42,6 +44,17 @@ export class SyncEngine {
     if (stored?.state === 'paused' && stored.failure) this.#machine.pause(stored.failure, stored.nextAttemptAt ?? null);
     this.#applySettings();
     this.#keeper.refresh();
+    const sink = deps.statusSink;
+    if (sink) {
+      const reporter = new StatusReporter({ sink, status: () => this.status(), store: deps.store, now: deps.now });
+      this.#machine.subscribe(() => reporter.changed());
+      this.#reporter = reporter;
+    }
+  }
+
+  /** Sends the status to the server now if it has not got it yet (the end of `nimbus sync`); failures are ignored. */
+  async reportStatus(): Promise<void> {
+    await this.#reporter?.flush();
   }
 
   /** The flat status view (`nimbus status --json`), also kept in the state database after every change. */
@@ -83,10 +96,11 @@ export class SyncEngine {
     if (!transport || since === undefined) return true;
     const zones = [...this.#allowed()].map((s) => SERVICE_ZONE[s]);
     const answer = await transport.changes({ since, zones, limit: 1, wait: Math.max(1, Math.min(60, Math.round(seconds))) }, signal);
-    return answer.changes.length > 0;
+    return answer.changes.length > 0 || answer.servicesChanged === true;
   }
 
   close(): void {
+    this.#reporter?.close();
     this.#deps.store.close();
   }
 
@@ -107,6 +121,9 @@ export class SyncEngine {
       if (machine.state.kind === 'paused') machine.resume();
     };
     this.#keeper.beginPass();
+    const allowed = this.#allowed();
+    const scanned = this.#enabled();
+    const accountCheck = this.#checkAccountServices(signal);
     const ctx: PassContext = {
       store: this.#deps.store,
       outbox: this.outbox,
@@ -118,8 +135,19 @@ export class SyncEngine {
       now: this.#deps.now,
       signal,
       laneStops: new Map(),
-      allowed: this.#allowed(),
-      scanned: this.#enabled(),
+      allowed,
+      scanned,
+      accountChecked: async () => {
+        const error = await accountCheck;
+        // Unreachable, signed out…: named like any request's failure (the push would only meet it again, a timeout later).
+        if (error !== undefined) await guard(ctx, undefined, () => Promise.reject(error));
+        this.#applySettings();
+        this.#keeper.refresh();
+        const added = new Set([...this.#enabled()].filter((s) => !scanned.has(s)));
+        replace(allowed, this.#allowed());
+        replace(scanned, this.#enabled());
+        return added;
+      },
       downloadsStopped: null,
       pushed: 0,
       pulled: 0,
@@ -162,27 +190,49 @@ export class SyncEngine {
     return { state: 'idle', failure: null, ...counts };
   }
 
-  /** Services that run now: switched on, and allowed on this network. */
+  /**
+   * Asks for the account's service switches and keeps them (store.accountServices). Never rejects: answers the error
+   * instead (the switches last heard stay); an older server without the route (NOT_FOUND) is no error.
+   */
+  async #checkAccountServices(signal: AbortSignal | undefined): Promise<Error | undefined> {
+    const ask = this.#deps.accountServices;
+    if (!ask) return undefined;
+    try {
+      this.#deps.store.setAccountServices(await ask(signal));
+      return undefined;
+    } catch (error) {
+      if (isNimbusError(error) && error.kind === 'NOT_FOUND') return undefined;
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** Services that run now: switched on (here and for the account), and allowed on this network. */
   #allowed(): Set<Service> {
-    const settings = this.#deps.store.serviceSettings();
+    const settings = this.#deps.store.effectiveServiceSettings();
     const metered = this.#deps.store.isMetered();
     return new Set(SERVICES.filter((s) => settings[s].enabled && (!metered || settings[s].cellular)));
   }
 
-  /** Services switched on, whatever the network. */
+  /** Services switched on (here and for the account), whatever the network. */
   #enabled(): Set<Service> {
-    const settings = this.#deps.store.serviceSettings();
+    const settings = this.#deps.store.effectiveServiceSettings();
     return new Set(SERVICES.filter((s) => settings[s].enabled));
   }
 
   #applySettings(): void {
-    const settings = this.#deps.store.serviceSettings();
+    const settings = this.#deps.store.effectiveServiceSettings();
     const metered = this.#deps.store.isMetered();
     for (const s of SERVICES) {
       this.#machine.configureService(s, settings[s]);
       this.#machine.setWaiting(s, settings[s].enabled && metered && !settings[s].cellular ? 'wifi' : null);
     }
   }
+}
+
+/** Makes `set` hold exactly `items` (the pass's sets are shared with its context). */
+function replace<T>(set: Set<T>, items: Iterable<T>): void {
+  set.clear();
+  for (const item of items) set.add(item);
 }
 
 /** Of the lanes a quota stopped, the widest pause: the essential lane's (everything waits) over the heavy ones'. */

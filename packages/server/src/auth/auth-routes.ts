@@ -11,6 +11,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { devicesChanged } from '../devices/device-service.js';
 import { checkClientClock } from '../http/clock-skew.js';
 import { parseInput } from '../http/validate.js';
 import { accountView, changePassword, createAccount } from './account-service.js';
@@ -34,7 +35,9 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext): vo
 
   app.post('/v1/sessions', async (request) => {
     checkClientClock(request, ctx.clock);
-    return login(ctx, parseInput(loginRequest, request.body), clientInfo(request));
+    const signedIn = await login(ctx, parseInput(loginRequest, request.body), clientInfo(request));
+    devicesChanged(ctx, signedIn.account.id);
+    return signedIn;
   });
 
   app.post('/v1/sessions/refresh', async (request) => {
@@ -48,24 +51,32 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext): vo
 
   app.delete('/v1/sessions/:id', async (request) => {
     const auth = await ctx.requireAuth(request);
-    return signOutDevice(ctx, auth, parseInput(sessionIdParams, request.params, 'session id').id);
+    const answer = await signOutDevice(ctx, auth, parseInput(sessionIdParams, request.params, 'session id').id);
+    devicesChanged(ctx, auth.accountId);
+    return answer;
   });
 
   app.post('/v1/sessions/sign-out', async (request) => {
     const auth = await ctx.requireAuth(request);
-    return signOut(ctx, auth, parseInput(signOutRequest, request.body).scope);
+    const answer = await signOut(ctx, auth, parseInput(signOutRequest, request.body).scope);
+    devicesChanged(ctx, auth.accountId);
+    return answer;
   });
 
   app.post('/v1/account/password', async (request) => {
     const auth = await ctx.requireAuth(request);
-    return changePassword(ctx, auth, parseInput(changePasswordRequest, request.body), request.ip);
+    const answer = await changePassword(ctx, auth, parseInput(changePasswordRequest, request.body), request.ip);
+    devicesChanged(ctx, auth.accountId);
+    return answer;
   });
 
   app.post('/v1/account/2fa/setup', async (request) => setupTwoFactor(ctx, await ctx.requireAuth(request)));
 
   app.post('/v1/account/2fa/enable', async (request) => {
     const auth = await ctx.requireAuth(request);
-    return enableTwoFactor(ctx, auth, parseInput(twoFactorEnableRequest, request.body).code, request.ip);
+    const answer = await enableTwoFactor(ctx, auth, parseInput(twoFactorEnableRequest, request.body).code, request.ip);
+    devicesChanged(ctx, auth.accountId);
+    return answer;
   });
 
   app.post('/v1/account/2fa/disable', async (request) => {

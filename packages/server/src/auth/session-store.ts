@@ -1,5 +1,5 @@
 // Session rows: issue, look up, rotate and revoke. Only SHA-256 hashes of token secrets are stored.
-import type { AuthReason, DeviceView, SessionTokens } from '@nimbus/protocol';
+import { deviceStatusView, type AuthReason, type DeviceStatusView, type DeviceView, type SessionTokens } from '@nimbus/protocol';
 import type { Selectable } from 'kysely';
 import type { SessionsTable } from '../db/schema.js';
 import type { Db } from './account-store.js';
@@ -113,16 +113,17 @@ export async function revokeSessions(db: Db, scope: RevokeScope, reason: AuthRea
   return Number(result.numUpdatedRows);
 }
 
-/** Signed-in devices: sessions neither revoked nor run out. */
+/** Signed-in devices (sessions neither revoked nor run out), each with the sync status it last reported. */
 export async function listDevices(db: Db, accountId: string, currentSessionId: string, now: number): Promise<DeviceView[]> {
   const rows = await db
-    .selectFrom('sessions')
-    .select(['id', 'device_name', 'created_at', 'last_seen_at', 'ip', 'user_agent'])
-    .where('account_id', '=', accountId)
-    .where('revoked_at', 'is', null)
-    .where('refresh_expires_at', '>', now)
-    .orderBy('created_at')
-    .orderBy('id')
+    .selectFrom('sessions as s')
+    .leftJoin('device_status as d', 'd.session_id', 's.id')
+    .select(['s.id', 's.device_name', 's.created_at', 's.last_seen_at', 's.ip', 's.user_agent', 'd.report', 'd.reported_at'])
+    .where('s.account_id', '=', accountId)
+    .where('s.revoked_at', 'is', null)
+    .where('s.refresh_expires_at', '>', now)
+    .orderBy('s.created_at')
+    .orderBy('s.id')
     .execute();
   return rows.map((row) => ({
     sessionId: row.id,
@@ -132,5 +133,16 @@ export async function listDevices(db: Db, accountId: string, currentSessionId: s
     current: row.id === currentSessionId,
     ip: row.ip,
     userAgent: row.user_agent,
+    status: row.report === null || row.reported_at === null ? null : storedStatus(row.report, Number(row.reported_at)),
   }));
+}
+
+/** A stored report as the listing shows it; one that no longer parses (an older format) shows as none. */
+function storedStatus(report: string, reportedAt: number): DeviceStatusView | null {
+  try {
+    const parsed = deviceStatusView.safeParse({ ...(JSON.parse(report) as object), reportedAt });
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,10 +1,12 @@
 // Runs the migrations on start; one set for SQLite and PostgreSQL.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
+import * as deviceStatus from './migrations/0004-device-status.js';
 
 /** Migrations live in code (not a folder scan) so the built server needs no file lookups. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0004-device-status': deviceStatus,
 };
 
 class InCodeMigrations implements MigrationProvider {

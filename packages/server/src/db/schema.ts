@@ -85,6 +85,21 @@ export interface LoginAttemptsTable {
   failures: number;
 }
 
+/** The latest status a device (a session) reported: a DeviceStatusReport as JSON. */
+export interface DeviceStatusTable {
+  session_id: string;
+  account_id: string;
+  report: string;
+  reported_at: number;
+}
+
+/** The account's per-service switches (AccountServices as JSON); no row = everything on. */
+export interface AccountServicesTable {
+  account_id: string;
+  settings: string;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -92,6 +107,8 @@ export interface Database {
   account_blobs: AccountBlobsTable;
   uploads: UploadsTable;
   login_attempts: LoginAttemptsTable;
+  device_status: DeviceStatusTable;
+  account_services: AccountServicesTable;
   /** Kysely's own bookkeeping tables are not listed. */
   _placeholder?: { id: Generated<number> };
 }

@@ -1,4 +1,5 @@
 // Walks every route with a second account's token against the first account's data: nothing leaks, nothing changes.
+import { SERVICES, type DeviceStatusReport } from '@nimbus/protocol';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../testing/each-database.js';
@@ -9,6 +10,13 @@ const blobBytes = Buffer.from(`alice's photo bytes ${SECRET_TEXT}`);
 const blobSha = createHash('sha256').update(blobBytes).digest('hex');
 const pendingBytes = Buffer.alloc(1000, 7);
 const pendingSha = createHash('sha256').update(pendingBytes).digest('hex');
+
+/** A device status report (PUT /v1/devices/current/status) whose banner says `banner`. */
+function statusReport(banner: string): DeviceStatusReport {
+  const services = Object.fromEntries(SERVICES.map((s) => [s, { enabled: true, cellular: true, pending: 0, lastSyncedAt: null, setAside: [] }]));
+  const pending = Object.fromEntries(SERVICES.map((s) => [s, 0]));
+  return { state: 'idle', failure: null, pending, services, lastSyncedAt: null, stalled: false, banner } as DeviceStatusReport;
+}
 
 describeEachDatabase('account isolation', (kind) => {
   let server: TestServer;
@@ -34,6 +42,8 @@ describeEachDatabase('account isolation', (kind) => {
       storage: await get('/v1/storage'),
       account: await get('/v1/account'),
       devices: await get('/v1/sessions'),
+      deviceStatus: await get('/v1/devices'),
+      services: await get('/v1/account/services'),
     };
   }
 
@@ -57,6 +67,10 @@ describeEachDatabase('account isolation', (kind) => {
     expect(write.json<{ results: { status: string }[] }>().results[0]?.status).toBe('ok');
     const pending = await server.request({ method: 'POST', url: '/v1/uploads', token: alice.token, payload: { sha256: pendingSha, size: pendingBytes.length, zone: 'drive' } });
     uploadId = pending.json<{ uploadId: string }>().uploadId;
+    const reported = await server.request({ method: 'PUT', url: '/v1/devices/current/status', token: alice.token, payload: statusReport(`Paused — ${SECRET_TEXT}`) });
+    expect(reported.statusCode, reported.body).toBe(200);
+    const switched = await server.request({ method: 'PUT', url: '/v1/account/services', token: alice.token, payload: { drive: { enabled: false } } });
+    expect(switched.statusCode, switched.body).toBe(200);
   });
   afterAll(() => server.close());
 
@@ -71,6 +85,8 @@ describeEachDatabase('account isolation', (kind) => {
       { sha256: pendingSha, size: pendingBytes.length, zone: 'drive' },
       { scope: 'all' },
       { quotaBytes: 1 },
+      statusReport('bob reports'),
+      { photos: { enabled: false }, drive: { enabled: true } },
     ];
     for (const route of server.routes.filter((r) => r.url.startsWith('/v1/'))) {
       const url = route.url.replace(/:([A-Za-z0-9]+)/g, (_m, name: string) => encodeURIComponent(params[name] ?? params['id'] ?? 'x'));
@@ -90,7 +106,7 @@ describeEachDatabase('account isolation', (kind) => {
         expect(response.body, where).not.toContain(SECRET_TEXT);
         expect(response.body, where).not.toContain('alice@example.org');
         expect(response.body, where).not.toContain(uploadId);
-        if (route.url.includes(':sha256') || route.url.includes(':uploadId') || route.url === '/v1/sessions/:id') {
+        if (route.url.includes(':sha256') || route.url.includes(':uploadId') || route.url === '/v1/sessions/:id' || route.url === '/v1/devices/:id') {
           expect(response.statusCode, where).toBeGreaterThanOrEqual(400);
         }
       }

@@ -5,7 +5,13 @@
  * What happened to an account: its feed moved to `seq`, or its storage changed in a way a paused device
  * cares about (space freed, quota raised or lowered) without necessarily moving the feed it listens to.
  */
-export type AccountEvent = { readonly kind: 'feed'; readonly seq: number } | { readonly kind: 'storage' };
+export type AccountEvent =
+  | { readonly kind: 'feed'; readonly seq: number }
+  | { readonly kind: 'storage' }
+  /** The account's per-service switches changed (devices re-read them and obey). */
+  | { readonly kind: 'services' }
+  /** A device reported a new sync status (watchers of GET /v1/devices answer). */
+  | { readonly kind: 'devices' };
 
 /** Called after a commit that moved the account's feed or changed its storage. */
 export type ChangeListener = (event: AccountEvent) => void;

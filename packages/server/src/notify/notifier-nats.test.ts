@@ -71,6 +71,25 @@ describe.skipIf(!natsUp)('NatsChangeNotifier', () => {
     expect(gone.heard).toEqual([]);
   });
 
+  it('carries every kind of account event: feed, storage, services, devices', async () => {
+    const x = account();
+    const onB = listen(b, x);
+    const last = new Promise<void>((resolve) => {
+      const off = b.subscribe(x, (event) => {
+        if (event.kind === 'devices') {
+          off();
+          resolve();
+        }
+      });
+    });
+    a.publish(x, { kind: 'feed', seq: 4 });
+    a.publish(x, { kind: 'storage' });
+    a.publish(x, { kind: 'services' });
+    a.publish(x, { kind: 'devices' });
+    await last;
+    expect(onB.heard).toEqual(['feed:4', 'storage', 'services', 'devices']);
+  });
+
   it('carries account ids that are not subject-safe', async () => {
     const odd = `a.b*c > ${account()}`;
     expect(subjectToken(odd)).toMatch(/^~[0-9a-f]+$/);

@@ -145,7 +145,7 @@ function parseWire(data: Uint8Array): Wire | null {
     const wire = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<Wire> | null;
     const event = wire?.event;
     if (typeof wire?.account !== 'string' || !event) return null;
-    if (event.kind === 'storage') return { account: wire.account, event: { kind: 'storage' } };
+    if (event.kind === 'storage' || event.kind === 'services' || event.kind === 'devices') return { account: wire.account, event: { kind: event.kind } };
     if (event.kind === 'feed' && Number.isSafeInteger(event.seq)) return { account: wire.account, event: { kind: 'feed', seq: event.seq } };
     return null;
   } catch {

@@ -17,10 +17,14 @@ export async function waitForChangesJson(
 ): Promise<string> {
   let moved: boolean;
   let storageChanged = false;
+  let servicesChanged = false;
   let wake: (() => void) | undefined;
   // Subscribed before the first read: a commit between the read and the wait still wakes us.
   const unsubscribe = ctx.notifier.subscribe(accountId, (event) => {
+    // A device's status report moves nothing a device waits for here.
+    if (event.kind === 'devices') return;
     if (event.kind === 'storage') storageChanged = true;
+    if (event.kind === 'services') servicesChanged = true;
     moved = true;
     wake?.();
   });
@@ -30,8 +34,9 @@ export async function waitForChangesJson(
       moved = false;
       const page = await readChangesPage(ctx, accountId, request);
       const left = deadline - Date.now();
-      // Space freed or the quota changed answers too, with nothing new in these zones: a device paused for storage wants to know now.
-      if (storageChanged) return withStorageChanged(page.json);
+      // Space freed or the quota changed answers too, with nothing new in these zones: a device paused for storage wants to know now;
+      // so does the account switching a service on or off (devices obey at their next pass).
+      if (storageChanged || servicesChanged) return withFlags(page.json, { storageChanged, servicesChanged });
       if (page.count > 0 || left <= 0 || signal.aborted) return page.json;
       // A publish during the read (another zone, or our own write) is re-read at once.
       if (!moved) await sleepUntilWoken(left, signal, (fn) => (wake = fn));
@@ -42,7 +47,8 @@ export async function waitForChangesJson(
   }
 }
 
-function sleepUntilWoken(ms: number, signal: AbortSignal, setWake: (fn: () => void) => void): Promise<void> {
+/** Resolves after `ms`, when `signal` aborts, or when the function handed to `setWake` is called. */
+export function sleepUntilWoken(ms: number, signal: AbortSignal, setWake: (fn: () => void) => void): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -55,7 +61,11 @@ function sleepUntilWoken(ms: number, signal: AbortSignal, setWake: (fn: () => vo
   });
 }
 
-/** Adds `"storageChanged": true` to a page's JSON (an object ending in `}`). */
-function withStorageChanged(json: string): string {
-  return `${json.slice(0, -1)},"storageChanged":true}`;
+/** Adds `"storageChanged": true` and/or `"servicesChanged": true` to a page's JSON (an object ending in `}`). */
+function withFlags(json: string, flags: { storageChanged: boolean; servicesChanged: boolean }): string {
+  const added = Object.entries(flags)
+    .filter(([, on]) => on)
+    .map(([name]) => `,"${name}":true`)
+    .join('');
+  return `${json.slice(0, -1)}${added}}`;
 }
