@@ -7,6 +7,7 @@ export * from './auth.js';
 export * from './records.js';
 export * from './blobs.js';
 export * from './blob-pack.js';
+export * from './backups.js';
 export * from './storage.js';
 export * from './probe.js';
 export * from './sync-status.js';

@@ -1,5 +1,6 @@
 // Wire shape of the storage report (quota, use per service, largest items).
 import { z } from 'zod';
+import { prunedSnapshot, snapshotView } from './backups.js';
 
 /**
  * One record and what deleting it would free at most: its data plus the blobs it refers to
@@ -23,7 +24,10 @@ export const storageResponse = z.object({
   byService: z.record(z.string(), z.number()),
   /** The 20 biggest records, biggest first. */
   largest: z.array(storageItem),
-  backups: z.array(z.unknown()),
+  /** Backup snapshots, newest first, each with what deleting it would free now (after dedupe). */
+  backups: z.array(snapshotView.omit({ manifest: true })),
+  /** Snapshots the server removed by itself (retention policy, or a nearly full account), newest first. */
+  prunedBackups: z.array(prunedSnapshot),
   /** True above 90 % of the quota. */
   warning: z.boolean(),
 });

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { registerAuthRoutes } from './auth/auth-routes.js';
+import { registerBackupRoutes } from './backups/backup-routes.js';
 import { registerBlobRoutes } from './blobs/blob-routes.js';
 import type { ServerContext } from './context.js';
 import { registerDeviceRoutes } from './devices/device-routes.js';
@@ -73,6 +74,7 @@ export async function buildApp(ctx: ServerContext, options: BuildOptions = {}): 
   registerStorageRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
+  registerBackupRoutes(app, ctx);
   return app;
 }
 

@@ -1,5 +1,7 @@
-// Periodic housekeeping: abandoned uploads, unreferenced blobs, orphaned staged files, old tombstones.
+// Periodic housekeeping: abandoned uploads, unreferenced blobs, orphaned staged files, old tombstones, backups of full accounts.
 import type { Logger } from 'pino';
+import { pruneFullAccounts } from './backups/backup-pruning.js';
+import type { WarnLogger } from './blobs/blob-refs.js';
 import { sweepAbandonedUploads, sweepOrphanStagedFiles, sweepUnreferencedBlobs } from './blobs/blob-sweep.js';
 import type { ServerContext } from './context.js';
 import { purgeTombstones, TOMBSTONE_RETENTION_MS } from './records/tombstone-purge.js';
@@ -17,19 +19,22 @@ export interface SweepResult {
   blobs: number;
   orphanFiles: number;
   tombstones: number;
+  /** Backup snapshots pruned from accounts above 90 % whose policy allows it. */
+  backups: number;
 }
 
 /**
  * One pass at time `now`. Safe to run in several server processes at once: every delete
  * re-checks its condition under the account lock, so each item is released exactly once.
  */
-export async function sweepOnce(ctx: ServerContext, now: number): Promise<SweepResult> {
+export async function sweepOnce(ctx: ServerContext, now: number, log: WarnLogger = { warn: () => undefined }): Promise<SweepResult> {
   const cutoff = now - ctx.config.uploadExpiryMs;
   const uploads = await sweepAbandonedUploads(ctx, cutoff);
   const blobs = await sweepUnreferencedBlobs(ctx, cutoff);
   const orphanFiles = await sweepOrphanStagedFiles(ctx, cutoff);
   const tombstones = await purgeTombstones(ctx.store.db, now - TOMBSTONE_RETENTION_MS);
-  return { uploads, blobs, orphanFiles, tombstones };
+  const backups = await pruneFullAccounts(ctx, log);
+  return { uploads, blobs, orphanFiles, tombstones, backups };
 }
 
 /** Runs sweepOnce every few minutes on unref'd timers (they never keep the process alive). */
@@ -43,8 +48,8 @@ export function startSweeper(ctx: ServerContext, logger: Logger): Sweeper {
   };
   const run = async (): Promise<void> => {
     try {
-      const result = await sweepOnce(ctx, ctx.clock.now());
-      if (result.uploads + result.blobs + result.orphanFiles + result.tombstones > 0) logger.info({ sweep: result }, 'sweeper pass');
+      const result = await sweepOnce(ctx, ctx.clock.now(), logger);
+      if (result.uploads + result.blobs + result.orphanFiles + result.tombstones + result.backups > 0) logger.info({ sweep: result }, 'sweeper pass');
     } catch (error) {
       if (!stopped) logger.warn({ err: error }, 'sweeper pass failed; retrying on the next pass');
     }

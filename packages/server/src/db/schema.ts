@@ -100,6 +100,49 @@ export interface AccountServicesTable {
   updated_at: number;
 }
 
+export interface BackupSnapshotsTable {
+  account_id: string;
+  id: string;
+  /** When the backup started on the device (its clock), ms since epoch; the list's order. */
+  created_at: number;
+  host: string;
+  /** JSON array of the folders backed up. */
+  sources: string;
+  /** JSON array of the manifest's blob hashes, in order. */
+  manifest: string;
+  file_count: number;
+  total_bytes: number;
+  /** Distinct bytes referred to (chunks and manifest), at commit time. */
+  stored_bytes: number;
+}
+
+/** A snapshot's distinct blobs; each row holds one reference on account_blobs. */
+export interface BackupBlobsTable {
+  account_id: string;
+  snapshot_id: string;
+  sha256: string;
+}
+
+export interface BackupPoliciesTable {
+  account_id: string;
+  keep_last: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
+  prune_when_full: number;
+  updated_at: number;
+}
+
+/** Snapshots removed without the user's `backup delete` (retention, a full account): shown by `nimbus storage`. */
+export interface BackupPrunesTable {
+  account_id: string;
+  snapshot_id: string;
+  created_at: number;
+  removed_at: number;
+  freed_bytes: number;
+  reason: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -109,6 +152,10 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   device_status: DeviceStatusTable;
   account_services: AccountServicesTable;
+  backup_snapshots: BackupSnapshotsTable;
+  backup_blobs: BackupBlobsTable;
+  backup_policies: BackupPoliciesTable;
+  backup_prunes: BackupPrunesTable;
   /** Kysely's own bookkeeping tables are not listed. */
   _placeholder?: { id: Generated<number> };
 }

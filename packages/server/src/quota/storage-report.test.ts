@@ -44,7 +44,7 @@ describeEachDatabase('storage report', (kind) => {
     expect(Object.keys(r.byService).sort()).toEqual([...ZONES].sort());
     expect(r.byService).toMatchObject({ photos: 50_000 + 7, drive: 20_000 + 7, notes: 3008, contacts: 0, keychain: 0, backups: 0 });
     expect(r.usedBytes).toBe(Object.values(r.byService).reduce((a, b) => a + b, 0));
-    expect(r).toMatchObject({ quotaBytes: 100_000, reservedBytes: 0, backups: [], warning: false });
+    expect(r).toMatchObject({ quotaBytes: 100_000, reservedBytes: 0, backups: [], prunedBackups: [], warning: false });
     expect(r.largest.map((i) => [i.id, i.bytes, i.blobBytes])).toEqual([
       ['beach.jpg', 70_007, 70_000],
       ['copy.bin', 20_007, 20_000],

@@ -1,6 +1,8 @@
 // The storage report: quota, use per service and the biggest items — what a person needs to free space.
 import { NimbusError, STORAGE_WARNING_RATIO, ZONES, type StorageItem, type StorageResponse } from '@nimbus/protocol';
 import type { Kysely } from 'kysely';
+import { recentPrunes } from '../backups/backup-queries.js';
+import { snapshotViews } from '../backups/backup-service.js';
 import type { Database } from '../db/schema.js';
 
 const LARGEST_COUNT = 20;
@@ -28,7 +30,9 @@ export async function storageReport(db: Kysely<Database>, accountId: string): Pr
     reservedBytes: account.reserved_bytes,
     byService,
     largest: await largestItems(db, accountId),
-    backups: [],
+    // What each backup would free is computed after dedupe: chunks shared with others are not counted.
+    backups: (await snapshotViews(db, accountId)).map(({ manifest: _manifest, ...view }) => view),
+    prunedBackups: await recentPrunes(db, accountId),
     warning: account.used_bytes > account.quota_bytes * STORAGE_WARNING_RATIO,
   };
 }
