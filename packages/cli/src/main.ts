@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './commands/account.js';
 import { registerAgent } from './commands/agent.js';
+import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogin } from './commands/login.js';
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   registerNetwork(program);
   registerStorage(program);
   registerPhotos(program);
+  registerBackup(program);
   registerDoctor(program);
   registerConfig(program);
   try {

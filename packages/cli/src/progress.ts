@@ -19,8 +19,8 @@ export interface ProgressView {
 /** Below this many bytes to move, a run is counted in items (small files go by in a blink). */
 export const BYTES_BAR_FROM = 4 * 1024 * 1024;
 
-export function progressView(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ProgressView {
-  return stream.isTTY ? new BarView(stream, now) : new LineView(stream);
+export function progressView(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now, label = 'Syncing'): ProgressView {
+  return stream.isTTY ? new BarView(stream, now, label) : new LineView(stream);
 }
 
 /** Bytes when the run moves enough of them, items otherwise. */
@@ -52,16 +52,16 @@ class Rate {
   }
 }
 
-class BarView implements ProgressView {
+export class BarView implements ProgressView {
   readonly #bar: cliProgress.SingleBar;
   readonly #rate: Rate;
   #started = false;
   #mode: 'bytes' | 'items' = 'items';
 
-  constructor(stream: NodeJS.WriteStream, now: () => number) {
+  constructor(stream: NodeJS.WriteStream, now: () => number, label = 'Syncing') {
     this.#rate = new Rate(now);
     this.#bar = new cliProgress.SingleBar(
-      { stream, format: 'Syncing [{bar}] {percentage}% | {detail}', hideCursor: true, clearOnComplete: true, fps: 8 },
+      { stream, format: `${label} [{bar}] {percentage}% | {detail}`, hideCursor: true, clearOnComplete: true, fps: 8 },
       cliProgress.Presets.shades_classic,
     );
   }

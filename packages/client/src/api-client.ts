@@ -25,6 +25,18 @@ import {
   twoFactorSetupResponse,
   storageResponse,
   type StorageResponse,
+  commitSnapshotResponse,
+  deleteSnapshotResponse,
+  policyResponse,
+  snapshotListResponse,
+  snapshotView,
+  type CommitSnapshotRequest,
+  type CommitSnapshotResponse,
+  type DeleteSnapshotResponse,
+  type PolicyResponse,
+  type RetentionPolicy,
+  type SnapshotListResponse,
+  type SnapshotView,
   type AccountView,
   type BatchWriteResponse,
   type BlobCheckResponse,
@@ -250,6 +262,29 @@ export class ApiClient {
   /** GET /v1/storage: quota, use per service, the largest items. */
   storage(): Promise<StorageResponse> {
     return this.call({ method: 'GET', path: '/v1/storage', schema: storageResponse, auth: true });
+  }
+
+  /** POST /v1/backups: commits a snapshot whose blobs are uploaded; `missing` names those that are not. */
+  commitSnapshot(input: CommitSnapshotRequest, signal?: AbortSignal): Promise<CommitSnapshotResponse> {
+    return this.call({ method: 'POST', path: '/v1/backups', body: input, schema: commitSnapshotResponse, auth: true, signal });
+  }
+
+  /** GET /v1/backups: snapshots newest first, the retention policy, recent automatic removals. */
+  listSnapshots(): Promise<SnapshotListResponse> {
+    return this.call({ method: 'GET', path: '/v1/backups', schema: snapshotListResponse, auth: true });
+  }
+
+  getSnapshot(id: string): Promise<SnapshotView> {
+    return this.call({ method: 'GET', path: `/v1/backups/${encodeURIComponent(id)}`, schema: snapshotView, auth: true });
+  }
+
+  deleteSnapshot(id: string): Promise<DeleteSnapshotResponse> {
+    return this.call({ method: 'DELETE', path: `/v1/backups/${encodeURIComponent(id)}`, schema: deleteSnapshotResponse, auth: true });
+  }
+
+  /** PUT /v1/backups/policy: stored server-side and applied at once. */
+  setBackupPolicy(policy: RetentionPolicy): Promise<PolicyResponse> {
+    return this.call({ method: 'PUT', path: '/v1/backups/policy', body: policy, schema: policyResponse, auth: true });
   }
 
   /** POST /v1/records/batch: one answer per write (≤ LIMITS.batchMaxRecords writes). */

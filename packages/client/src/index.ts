@@ -61,3 +61,10 @@ export { classify, DNS_CODES, RETRY_QUIETLY } from './engine/classify.js';
 export { pinPhotos, pinnedPhotos, readOptimizeSettings, releasePhotos, writeOptimizeSettings, type OptimizeSettings } from './photos/optimize-settings.js';
 export { standinHashOf } from './adapters/photo-standin.js';
 export type { MirrorItem } from './adapters/adapter.js';
+// Device backups (issue 5): FastCDC chunks, an incremental cache, snapshots committed from a manifest, restore.
+export { BACKUP_CHUNK_SIZES, FastCdc, GEAR, type ChunkSizes } from './backup/fastcdc.js';
+export { fileChunks } from './backup/file-chunks.js';
+export { BackupCache, backupCachePath } from './backup/backup-cache.js';
+export { scanTree, type BackupRoot, type ScanItem, type Skipped } from './backup/scan-tree.js';
+export { createBackup, type BackupProgress, type BackupResult, type BackupTransport, type CreateBackupOptions } from './backup/create-backup.js';
+export { RestoreRefused, restoreBackup, type RestoreOptions, type RestoreProgress, type RestoreResult } from './backup/restore-backup.js';

@@ -1,8 +1,9 @@
-// `nimbus storage [--json]`: what uses the account's storage (the fix a "storage full" banner points to).
+// `nimbus storage [--json]`: what uses the account's storage (the fix a "storage full" banner points to), backups included.
 import { LocalStore, formatBytes, stateFilePath } from '@nimbus/client';
 import { isZone, type StorageResponse } from '@nimbus/protocol';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { prunedLine, snapshotLine } from '../backup-text.js';
 import { out } from '../output.js';
 import { api, signedIn } from '../session.js';
 
@@ -34,6 +35,12 @@ export function storageLines(report: StorageResponse, paths: ReadonlyMap<string,
       lines.push(`  ${formatBytes(item.bytes).padStart(10)}  ${name}`);
     }
   }
+  if (report.backups.length > 0) {
+    lines.push('Backups (deleting one frees what no other backup or file shares):');
+    for (const backup of report.backups.slice(0, 10)) lines.push(`  ${snapshotLine(backup)}`);
+    lines.push('  delete one: nimbus backup delete ID · keep fewer: nimbus backup policy --keep-last 3 --keep-daily 7');
+  }
+  for (const pruned of report.prunedBackups.slice(0, 5)) lines.push(prunedLine(pruned));
   lines.push('To free space: delete files from the library and sync (nimbus sync), or stop syncing heavy services: nimbus services disable photos drive');
   return lines;
 }

@@ -1,0 +1,174 @@
+// `nimbus backup create`: scan, chunk what changed, send the chunks the server lacks, commit the manifest.
+import type { ManifestEntry, PrunedSnapshot, SnapshotView } from '@nimbus/protocol';
+import type { ApiClient } from '../api-client.js';
+import { hashText } from '../adapters/file-hash.js';
+import { BackupCache } from './backup-cache.js';
+import { ChunkUploader, type UploadCounts } from './chunk-upload.js';
+import { FastCdc } from './fastcdc.js';
+import { fileChunks } from './file-chunks.js';
+import { encodeManifest } from './manifest-codec.js';
+import { reasonOf, scanTree, type BackupRoot, type ScanItem, type Skipped } from './scan-tree.js';
+
+export type BackupTransport = Pick<ApiClient, 'checkBlobs' | 'uploadBlobPack' | 'commitSnapshot'>;
+
+export interface BackupProgress {
+  phase: 'scan' | 'read' | 'commit';
+  /** Files that must be read (new or changed), and of those read so far. */
+  filesToRead: number;
+  filesRead: number;
+  bytesToRead: number;
+  bytesRead: number;
+  /** Bytes of new chunks sent to the server so far. */
+  sentBytes: number;
+}
+
+export interface CreateBackupOptions {
+  transport: BackupTransport;
+  /** The incremental cache file (backupCachePath(home)). */
+  cacheFile: string;
+  roots: readonly BackupRoot[];
+  host: string;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: BackupProgress) => void) | undefined;
+  now?: () => number;
+}
+
+export interface BackupResult {
+  snapshot: SnapshotView;
+  /** Unreadable things, listed and left out. */
+  skipped: Skipped[];
+  files: number;
+  /** Files whose size, times and inode were unchanged: not read. */
+  filesUnchanged: number;
+  bytesRead: number;
+  upload: UploadCounts;
+  /** Snapshots the retention policy removed after this one. */
+  pruned: PrunedSnapshot[];
+}
+
+/** Commits that may report missing chunks (gone since the cache saw them) before the backup gives up. */
+const ATTEMPTS = 3;
+
+/**
+ * Makes one snapshot of `roots`. Nothing is visible until the commit: a run cut short leaves only unreferenced
+ * chunks, which the next run finds on the server and does not send again.
+ */
+export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
+  const startedAt = (options.now ?? Date.now)();
+  const cdc = new FastCdc();
+  const cache = new BackupCache(options.cacheFile);
+  const progress: BackupProgress = { phase: 'scan', filesToRead: 0, filesRead: 0, bytesToRead: 0, bytesRead: 0, sentBytes: 0 };
+  const report = (): void => options.onProgress?.({ ...progress });
+  const uploader = new ChunkUploader(options.transport, {
+    signal: options.signal,
+    onSent: (bytes) => {
+      progress.sentBytes += bytes;
+      report();
+    },
+  });
+  /** Files to read whatever the cache says: their chunks were reported missing. */
+  const distrust = new Set<string>();
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      report();
+      const { items, skipped } = await scanTree(options.roots);
+      const cached = new Map<string, string[]>();
+      for (const item of items) {
+        if (item.type !== 'file' || distrust.has(item.abs)) continue;
+        const chunks = cache.lookup(item.abs, item);
+        if (chunks) cached.set(item.abs, chunks);
+      }
+      const toRead = items.filter((item) => item.type === 'file' && !cached.has(item.abs));
+      Object.assign(progress, { phase: 'read', filesToRead: toRead.length, filesRead: 0, bytesRead: 0 });
+      progress.bytesToRead = toRead.reduce((sum, item) => sum + (item.type === 'file' ? item.size : 0), 0);
+      report();
+
+      const entries: ManifestEntry[] = [];
+      const absOf = new Map<string, string>();
+      let files = 0;
+      for (const item of items) {
+        options.signal?.throwIfAborted();
+        if (item.type !== 'file') {
+          entries.push(entryOf(item));
+          continue;
+        }
+        let chunks = cached.get(item.abs);
+        let size = item.size;
+        if (!chunks) {
+          const read = await readFile(item, cdc, uploader, (bytes) => {
+            progress.bytesRead += bytes;
+            report();
+          });
+          progress.filesRead++;
+          if ('reason' in read) {
+            skipped.push({ path: item.abs, reason: read.reason });
+            continue;
+          }
+          ({ chunks, size } = read);
+          if (size === item.size) cache.remember(item.abs, item, chunks);
+        }
+        files++;
+        absOf.set(item.path, item.abs);
+        entries.push({ type: 'file', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs, size, chunks });
+      }
+
+      progress.phase = 'commit';
+      report();
+      const pieces = await encodeManifest({ version: 1, roots: options.roots.map((r) => ({ name: r.name, source: r.source })), entries });
+      for (const piece of pieces) await uploader.add(piece.sha256, piece.bytes);
+      const upload = await uploader.finish();
+      const answer = await options.transport.commitSnapshot(
+        { manifest: pieces.map((p) => p.sha256), host: options.host, sources: options.roots.map((r) => r.source), startedAt },
+        options.signal,
+      );
+      if (answer.snapshot) {
+        return { snapshot: answer.snapshot, skipped, files, filesUnchanged: files - progress.filesRead + countSkippedReads(skipped, toRead), bytesRead: progress.bytesRead, upload, pruned: answer.pruned };
+      }
+      // Chunks gone from the server since the cache saw them (an old backup deleted): read those files again.
+      const missing = new Set(answer.missing);
+      uploader.forget(missing);
+      for (const entry of entries) {
+        if (entry.type === 'file' && entry.chunks.some((sha) => missing.has(sha))) distrust.add(absOf.get(entry.path) ?? entry.path);
+      }
+    }
+    throw new Error(`the server still lacked some chunks after ${ATTEMPTS} attempts; run the backup again`);
+  } finally {
+    cache.close();
+  }
+}
+
+async function readFile(
+  item: Extract<ScanItem, { type: 'file' }>,
+  cdc: FastCdc,
+  uploader: ChunkUploader,
+  onBytes: (bytes: number) => void,
+): Promise<{ chunks: string[]; size: number } | { reason: string }> {
+  const chunks: string[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of fileChunks(item.abs, cdc)) {
+      const sha = hashText(chunk);
+      chunks.push(sha);
+      size += chunk.length;
+      await uploader.add(sha, chunk);
+      onBytes(chunk.length);
+    }
+  } catch (error) {
+    // A file system error is this file's problem; anything else (the server, the network) stops the backup.
+    if (typeof (error as { code?: unknown }).code === 'string' && (error as { syscall?: unknown }).syscall !== undefined) return { reason: reasonOf(error) };
+    throw error;
+  }
+  return { chunks, size };
+}
+
+function entryOf(item: Exclude<ScanItem, { type: 'file' }>): ManifestEntry {
+  return item.type === 'dir'
+    ? { type: 'dir', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs }
+    : { type: 'symlink', path: item.path, mtimeMs: item.mtimeMs, target: item.target };
+}
+
+/** Files that had to be read but were skipped (unreadable) do not count as unchanged. */
+function countSkippedReads(skipped: readonly Skipped[], toRead: readonly ScanItem[]): number {
+  const read = new Set(toRead.map((item) => item.abs));
+  return skipped.filter((s) => read.has(s.path)).length;
+}
