@@ -95,7 +95,6 @@ export class ChunkUploader {
 
   #throwIfFailed(): void {
     // Rethrown as it came: a NimbusError or TransportError keeps its kind for the caller.
-    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (this.#failure !== undefined) throw this.#failure.error;
   }
 }
