@@ -62,7 +62,7 @@ import {
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { sendFileRange } from './file-range-put.js';
+import { sendBuffers, sendFileRange } from './file-range-put.js';
 import { UnexpectedAnswerError } from './engine/classify.js';
 
 const reportStatusResponse = z.object({ reportedAt: z.number() });
@@ -366,6 +366,39 @@ export class ApiClient {
   uploadBlobPack(entries: readonly BlobPackEntry[], bodies: readonly Uint8Array[], signal?: AbortSignal): Promise<BlobPackResponse> {
     const binary = { contentType: BLOB_PACK_CONTENT_TYPE, parts: encodeBlobPack(entries, bodies) };
     return this.call({ method: 'POST', path: BLOB_ROUTES.pack, binary, schema: blobPackResponse, auth: true, signal });
+  }
+
+  /**
+   * POST /v1/blobs/pack like uploadBlobPack, but over node:http with the pieces written as they are: backups send
+   * 8 MiB packs back to back, and fetch copies a body twice (concatenated, then cloned into its stream).
+   */
+  async sendBlobPack(entries: readonly BlobPackEntry[], bodies: readonly Uint8Array[], signal?: AbortSignal): Promise<BlobPackResponse> {
+    const url = `${this.server}${BLOB_ROUTES.pack}`;
+    const parts = encodeBlobPack(entries, bodies);
+    const post = async (): Promise<BlobPackResponse> => {
+      const headers = { ...this.baseHeaders(), 'content-type': BLOB_PACK_CONTENT_TYPE, accept: 'application/json' };
+      let response;
+      try {
+        response = await sendBuffers({ url, method: 'POST', headers, parts, signal, lookup: this.lookup });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw this.unreachable(url, error);
+      }
+      const json = parseJsonText(response.text);
+      if (response.status < 200 || response.status > 299) throw this.failure(url, response.status, json);
+      const parsed = blobPackResponse.safeParse(json);
+      if (!parsed.success) throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, url, undefined, response.status);
+      return parsed.data;
+    };
+    this.requireSession();
+    const sentWith = this.tokens?.accessToken;
+    try {
+      return await post();
+    } catch (error) {
+      if (!isAccessTokenExpiry(error)) throw error;
+      if (this.tokens?.accessToken === sentWith) await this.refresh();
+      return post();
+    }
   }
 
   completeUpload(uploadId: string, signal?: AbortSignal): Promise<UploadView> {

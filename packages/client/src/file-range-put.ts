@@ -1,5 +1,5 @@
-// A byte range of a file sent as one streamed HTTP request body with node:http(s): the file's ReadStream is piped
-// into the socket (backpressure kept, no web-stream copies, nothing buffered beyond the stream's own window).
+// Streamed HTTP request bodies with node:http(s): a byte range of a file (its ReadStream piped into the socket), or
+// buffers written as they are — backpressure kept, no web-stream copies, nothing buffered beyond the stream's window.
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -32,8 +32,40 @@ export interface PlainResponse {
   text: string;
 }
 
+/** Buffers sent one after another as the body (a blob pack: its header and the blobs, never concatenated). */
+export interface BuffersRequest {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  parts: readonly Uint8Array[];
+  signal?: AbortSignal | undefined;
+  lookup?: LookupFunction | undefined;
+}
+
 /** Sends the range; resolves with the answer, even one that came before the whole body was sent (an early refusal). */
 export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse> {
+  const body = () =>
+    request.end > request.start
+      ? createReadStream(request.file, { start: request.start, end: request.end - 1, highWaterMark: READ_BYTES })
+      : Readable.from([]);
+  return sendStreamed(request, request.end - request.start, body, request.onBytes);
+}
+
+/** Sends the buffers as one body; resolves with the answer like sendFileRange. */
+export function sendBuffers(request: BuffersRequest): Promise<PlainResponse> {
+  const length = request.parts.reduce((sum, part) => sum + part.byteLength, 0);
+  return sendStreamed(request, length, () => Readable.from(request.parts, { objectMode: false }));
+}
+
+interface StreamedBase {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  lookup?: LookupFunction | undefined;
+}
+
+function sendStreamed(request: StreamedBase, contentLength: number, makeBody: () => Readable, onBytes?: (bytes: number) => void): Promise<PlainResponse> {
   return new Promise((resolve, reject) => {
     let answered = false;
     let settled = false;
@@ -45,7 +77,7 @@ export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse>
     };
     const target = new URL(request.url);
     const transport = target.protocol === 'https:' ? https : http;
-    const headers = { ...request.headers, 'content-length': String(request.end - request.start) };
+    const headers = { ...request.headers, 'content-length': String(contentLength) };
     // A connection of its own: a pooled one may be stale after a network change, and one big body gains nothing from reuse.
     const options = {
       method: request.method,
@@ -66,11 +98,7 @@ export function sendFileRange(request: FileRangeRequest): Promise<PlainResponse>
       if (!answered) settle(error);
     });
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
-    const body =
-      request.end > request.start
-        ? createReadStream(request.file, { start: request.start, end: request.end - 1, highWaterMark: READ_BYTES })
-        : Readable.from([]);
-    const onBytes = request.onBytes;
+    const body = makeBody();
     if (onBytes) body.on('data', (chunk: Buffer) => onBytes(chunk.length));
     // A server that refuses early closes the connection: the body then fails to send, and the answer is what counts.
     pipeline(body, req).catch((error: unknown) => {

@@ -63,7 +63,7 @@ export { standinHashOf } from './adapters/photo-standin.js';
 export type { MirrorItem } from './adapters/adapter.js';
 // Device backups (issue 5): FastCDC chunks, an incremental cache, snapshots committed from a manifest, restore.
 export { BACKUP_CHUNK_SIZES, FastCdc, GEAR, type ChunkSizes } from './backup/fastcdc.js';
-export { fileChunks } from './backup/file-chunks.js';
+export { ChunkReader } from './backup/file-chunks.js';
 export { BackupCache, backupCachePath } from './backup/backup-cache.js';
 export { scanTree, type BackupRoot, type ScanItem, type Skipped } from './backup/scan-tree.js';
 export { createBackup, type BackupProgress, type BackupResult, type BackupTransport, type CreateBackupOptions } from './backup/create-backup.js';

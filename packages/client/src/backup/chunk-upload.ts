@@ -3,7 +3,7 @@ import { LIMITS, type BlobPackEntry } from '@nimbus/protocol';
 import type { ApiClient } from '../api-client.js';
 import { CHECK_HASHES } from '../sync/blob-transfer.js';
 
-export type ChunkTransport = Pick<ApiClient, 'checkBlobs' | 'uploadBlobPack'>;
+export type ChunkTransport = Pick<ApiClient, 'checkBlobs' | 'sendBlobPack'>;
 
 /** Batches in flight: one being stored by the server while the next is checked and sent. */
 const IN_FLIGHT = 2;
@@ -18,9 +18,18 @@ export interface UploadCounts {
   presentBytes: number;
 }
 
+/** A pack being filled: one reused buffer, the chunks laid end to end in it. */
+interface PackBuffer {
+  bytes: Buffer;
+  used: number;
+  chunks: { sha256: string; start: number; length: number }[];
+}
+
 /**
  * Takes every chunk of the backup in order and makes sure the server has it. A chunk met twice in one run is
- * sent once. Errors surface on the next add() or on finish().
+ * sent once. Chunks are copied into reused pack buffers (the caller's bytes may be a reused window; fresh
+ * memory costs page faults), so the whole upload holds at most IN_FLIGHT + 1 packs. Errors surface on the next
+ * add() or on finish().
  */
 export class ChunkUploader {
   readonly counts: UploadCounts = { sentChunks: 0, sentBytes: 0, presentChunks: 0, presentBytes: 0 };
@@ -28,8 +37,9 @@ export class ChunkUploader {
   readonly #signal: AbortSignal | undefined;
   readonly #onSent: (bytes: number) => void;
   readonly #seen = new Set<string>();
-  #batch: { sha256: string; bytes: Uint8Array }[] = [];
-  #batchBytes = 0;
+  readonly #free: PackBuffer[] = [];
+  #made = 0;
+  #current: PackBuffer | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   #failure: { error: unknown } | undefined;
 
@@ -48,9 +58,15 @@ export class ChunkUploader {
     this.#throwIfFailed();
     if (this.#seen.has(sha256)) return;
     this.#seen.add(sha256);
-    if (this.#batchBytes + bytes.length > LIMITS.blobPackMaxBytes || this.#batch.length >= BATCH_BLOBS) await this.#flush();
-    this.#batch.push({ sha256, bytes });
-    this.#batchBytes += bytes.length;
+    let pack = this.#current;
+    if (pack && (pack.used + bytes.length > pack.bytes.length || pack.chunks.length >= BATCH_BLOBS)) {
+      await this.#flush();
+      pack = undefined;
+    }
+    pack ??= this.#current = await this.#take();
+    pack.bytes.set(bytes, pack.used);
+    pack.chunks.push({ sha256, start: pack.used, length: bytes.length });
+    pack.used += bytes.length;
   }
 
   async finish(): Promise<UploadCounts> {
@@ -60,33 +76,54 @@ export class ChunkUploader {
     return this.counts;
   }
 
+  /** A free pack buffer; waits for a pack in flight to finish when all are taken. */
+  async #take(): Promise<PackBuffer> {
+    for (;;) {
+      const free = this.#free.pop();
+      if (free) return free;
+      if (this.#made < IN_FLIGHT + 1) {
+        this.#made++;
+        return { bytes: Buffer.allocUnsafe(LIMITS.blobPackMaxBytes), used: 0, chunks: [] };
+      }
+      await Promise.race(this.#inFlight);
+      this.#throwIfFailed();
+    }
+  }
+
   async #flush(): Promise<void> {
-    if (this.#batch.length === 0) return;
-    const batch = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
+    const pack = this.#current;
+    this.#current = undefined;
+    if (!pack || pack.chunks.length === 0) {
+      if (pack) this.#free.push(pack);
+      return;
+    }
     while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
-    const task: Promise<void> = this.#send(batch)
+    const task: Promise<void> = this.#send(pack)
       .catch((error: unknown) => {
         this.#failure ??= { error };
       })
-      .finally(() => this.#inFlight.delete(task));
+      .finally(() => {
+        pack.used = 0;
+        pack.chunks = [];
+        this.#free.push(pack);
+        this.#inFlight.delete(task);
+      });
     this.#inFlight.add(task);
   }
 
-  async #send(batch: { sha256: string; bytes: Uint8Array }[]): Promise<void> {
-    const answer = await this.#transport.checkBlobs(batch.map((c) => c.sha256), this.#signal);
+  async #send(pack: PackBuffer): Promise<void> {
+    const answer = await this.#transport.checkBlobs(pack.chunks.map((c) => c.sha256), this.#signal);
     const missing = new Set(answer.missing);
-    const send = batch.filter((c) => missing.has(c.sha256));
-    for (const chunk of batch) {
+    const send = pack.chunks.filter((c) => missing.has(c.sha256));
+    for (const chunk of pack.chunks) {
       if (missing.has(chunk.sha256)) continue;
       this.counts.presentChunks++;
-      this.counts.presentBytes += chunk.bytes.length;
+      this.counts.presentBytes += chunk.length;
     }
     if (send.length === 0) return;
-    const entries: BlobPackEntry[] = send.map((c) => ({ sha256: c.sha256, size: c.bytes.length, zone: 'backups' }));
-    await this.#transport.uploadBlobPack(entries, send.map((c) => c.bytes), this.#signal);
+    const entries: BlobPackEntry[] = send.map((c) => ({ sha256: c.sha256, size: c.length, zone: 'backups' }));
+    await this.#transport.sendBlobPack(entries, send.map((c) => pack.bytes.subarray(c.start, c.start + c.length)), this.#signal);
     const bytes = entries.reduce((sum, e) => sum + e.size, 0);
     this.counts.sentChunks += send.length;
     this.counts.sentBytes += bytes;

@@ -5,11 +5,11 @@ import { hashText } from '../adapters/file-hash.js';
 import { BackupCache } from './backup-cache.js';
 import { ChunkUploader, type UploadCounts } from './chunk-upload.js';
 import { FastCdc } from './fastcdc.js';
-import { fileChunks } from './file-chunks.js';
+import { ChunkReader } from './file-chunks.js';
 import { encodeManifest } from './manifest-codec.js';
 import { reasonOf, scanTree, type BackupRoot, type ScanItem, type Skipped } from './scan-tree.js';
 
-export type BackupTransport = Pick<ApiClient, 'checkBlobs' | 'uploadBlobPack' | 'commitSnapshot'>;
+export type BackupTransport = Pick<ApiClient, 'checkBlobs' | 'sendBlobPack' | 'commitSnapshot'>;
 
 export interface BackupProgress {
   phase: 'scan' | 'read' | 'commit';
@@ -55,7 +55,7 @@ const ATTEMPTS = 3;
  */
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
   const startedAt = (options.now ?? Date.now)();
-  const cdc = new FastCdc();
+  const reader = new ChunkReader(new FastCdc());
   const cache = new BackupCache(options.cacheFile);
   const progress: BackupProgress = { phase: 'scan', filesToRead: 0, filesRead: 0, bytesToRead: 0, bytesRead: 0, sentBytes: 0 };
   const report = (): void => options.onProgress?.({ ...progress });
@@ -95,7 +95,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
         let chunks = cached.get(item.abs);
         let size = item.size;
         if (!chunks) {
-          const read = await readFile(item, cdc, uploader, (bytes) => {
+          const read = await readFile(item, reader, uploader, (bytes) => {
             progress.bytesRead += bytes;
             report();
           });
@@ -139,14 +139,14 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 
 async function readFile(
   item: Extract<ScanItem, { type: 'file' }>,
-  cdc: FastCdc,
+  reader: ChunkReader,
   uploader: ChunkUploader,
   onBytes: (bytes: number) => void,
 ): Promise<{ chunks: string[]; size: number } | { reason: string }> {
   const chunks: string[] = [];
   let size = 0;
   try {
-    for await (const chunk of fileChunks(item.abs, cdc)) {
+    for await (const chunk of reader.chunks(item.abs)) {
       const sha = hashText(chunk);
       chunks.push(sha);
       size += chunk.length;

@@ -1,5 +1,5 @@
 // Walks the folders to back up: what is there (files, folders, symlinks) with the metadata a restore needs.
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A folder to back up, named in the snapshot by `name` (its entries' paths start with it). */
@@ -26,15 +26,18 @@ export interface ScanResult {
   skipped: Skipped[];
 }
 
-/** Depth-first, names sorted: the same tree always gives the same manifest. */
+/**
+ * Depth-first, names sorted: the same tree always gives the same manifest. Synchronous calls: nothing else runs
+ * meanwhile, and a promise per stat costs a thread-pool round trip each (a tree of 100,000 files took seconds).
+ */
 export async function scanTree(roots: readonly BackupRoot[]): Promise<ScanResult> {
   const items: ScanItem[] = [];
   const skipped: Skipped[] = [];
-  const visit = async (root: BackupRoot, abs: string, path: string): Promise<void> => {
+  const visit = (root: BackupRoot, abs: string, path: string): void => {
     if (root.exclude?.(abs)) return;
     let info;
     try {
-      info = await lstat(abs);
+      info = lstatSync(abs);
     } catch (error) {
       skipped.push({ path: abs, reason: reasonOf(error) });
       return;
@@ -42,7 +45,7 @@ export async function scanTree(roots: readonly BackupRoot[]): Promise<ScanResult
     const mode = info.mode & 0o7777;
     if (info.isSymbolicLink()) {
       try {
-        items.push({ type: 'symlink', path, abs, mtimeMs: info.mtimeMs, target: await readlink(abs) });
+        items.push({ type: 'symlink', path, abs, mtimeMs: info.mtimeMs, target: readlinkSync(abs) });
       } catch (error) {
         skipped.push({ path: abs, reason: reasonOf(error) });
       }
@@ -58,16 +61,16 @@ export async function scanTree(roots: readonly BackupRoot[]): Promise<ScanResult
     }
     let names: string[];
     try {
-      names = (await readdir(abs)).sort();
+      names = readdirSync(abs).sort();
     } catch (error) {
       skipped.push({ path: abs, reason: reasonOf(error) });
       return;
     }
     items.push({ type: 'dir', path, abs, mode, mtimeMs: info.mtimeMs });
-    for (const name of names) await visit(root, join(abs, name), `${path}/${name}`);
+    for (const name of names) visit(root, join(abs, name), `${path}/${name}`);
   };
-  for (const root of roots) await visit(root, root.source, root.name);
-  return { items, skipped };
+  for (const root of roots) visit(root, root.source, root.name);
+  return Promise.resolve({ items, skipped });
 }
 
 /** One line for a file system error: "permission denied", "it vanished during the backup"… */
