@@ -10,9 +10,10 @@ export const SETTINGS_EXPORT = 'settings.json';
 
 /**
  * Left out of a home: the session (tokens are secrets, and dead after a restore anyway), the state and backup
- * databases with their journals (a mirror of the server, rebuilt by a sync), lock files and downloads in progress.
+ * databases with their journals (a mirror of the server, rebuilt by a sync), lock files, the agent's control socket
+ * and downloads in progress.
  */
-const HOME_EXCLUDED = /^(session\.json|.*\.sqlite(-wal|-shm|-journal)?|.*\.lock|downloads|.*\.tmp)$/;
+const HOME_EXCLUDED = /^(session\.json|.*\.sqlite(-wal|-shm|-journal)?|.*\.lock|.*\.sock|downloads|.*\.tmp)$/;
 
 export async function defaultBackupRoots(): Promise<BackupRoot[]> {
   const home = nimbusHome();
