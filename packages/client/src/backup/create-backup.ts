@@ -86,6 +86,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       const entries: ManifestEntry[] = [];
       const absOf = new Map<string, string>();
       let files = 0;
+      let filesChanged = 0;
       for (const item of items) {
         options.signal?.throwIfAborted();
         if (item.type !== 'file') {
@@ -95,7 +96,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
         let chunks = cached.get(item.abs);
         let size = item.size;
         if (!chunks) {
-          const read = await readFile(item, reader, uploader, (bytes) => {
+          const read = await chunkFile(item, reader, uploader, (bytes) => {
             progress.bytesRead += bytes;
             report();
           });
@@ -105,6 +106,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
             continue;
           }
           ({ chunks, size } = read);
+          filesChanged++;
           if (size === item.size) cache.remember(item.abs, item, chunks);
         }
         files++;
@@ -122,7 +124,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
         options.signal,
       );
       if (answer.snapshot) {
-        return { snapshot: answer.snapshot, skipped, files, filesUnchanged: files - progress.filesRead + countSkippedReads(skipped, toRead), bytesRead: progress.bytesRead, upload, pruned: answer.pruned };
+        return { snapshot: answer.snapshot, skipped, files, filesUnchanged: files - filesChanged, bytesRead: progress.bytesRead, upload, pruned: answer.pruned };
       }
       // Chunks gone from the server since the cache saw them (an old backup deleted): read those files again.
       const missing = new Set(answer.missing);
@@ -137,7 +139,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   }
 }
 
-async function readFile(
+/** Reads, chunks and hands every chunk of one file to the uploader; a file system error is returned as the reason. */
+async function chunkFile(
   item: Extract<ScanItem, { type: 'file' }>,
   reader: ChunkReader,
   uploader: ChunkUploader,
@@ -165,10 +168,4 @@ function entryOf(item: Exclude<ScanItem, { type: 'file' }>): ManifestEntry {
   return item.type === 'dir'
     ? { type: 'dir', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs }
     : { type: 'symlink', path: item.path, mtimeMs: item.mtimeMs, target: item.target };
-}
-
-/** Files that had to be read but were skipped (unreadable) do not count as unchanged. */
-function countSkippedReads(skipped: readonly Skipped[], toRead: readonly ScanItem[]): number {
-  const read = new Set(toRead.map((item) => item.abs));
-  return skipped.filter((s) => read.has(s.path)).length;
 }
