@@ -14,7 +14,9 @@ import type { SyncStatusJson } from '@nimbus/protocol';
 import { writeJson } from '../src/report.js';
 import { REPO_ROOT } from '../src/server-process.js';
 import type { FaultDevice } from '../../cli/src/testing/faults/paused-case.js';
-import { closeStages, openStages, recoveryCauses, type RecoveryCause } from './causes.js';
+import type { AgentProcess } from '../../cli/src/testing/device.js';
+import { recoveryCauses } from './causes.js';
+import { closeStages, openStages, type RecoveryCause, type RunningAgent } from './stages.js';
 import { names, POLL_MS, secondsUntil, timed, upToDate } from './measure.js';
 import { formatTable, type CauseResult } from './table.js';
 
@@ -42,6 +44,24 @@ async function syncClean(device: FaultDevice): Promise<void> {
   }
 }
 
+/** The device's `nimbus agent`, which a cause may restart (as a user does) or put to sleep. */
+function restartable(device: FaultDevice): RunningAgent & { output(): string; stop(): Promise<unknown> } {
+  let current: AgentProcess = device.agent();
+  let earlier = '';
+  return {
+    get pid() {
+      return current.process.pid ?? -1;
+    },
+    async restart(env = {}) {
+      await current.stop();
+      earlier += current.output();
+      current = device.agent([], env);
+    },
+    output: () => earlier + current.output(),
+    stop: () => current.stop(),
+  };
+}
+
 async function measure(c: RecoveryCause): Promise<CauseResult> {
   const prepared = await c.prepare();
   const { device } = prepared;
@@ -53,23 +73,25 @@ async function measure(c: RecoveryCause): Promise<CauseResult> {
     const lone = await timed(() => device.cli(['sync']));
     const shown = (await statusJson(device))?.failure?.cause ?? null;
     const firstSync = { named: lone.result.code === 3 && shown === c.cause, exitCode: lone.result.code, shown, seconds: lone.seconds };
+    await prepared.beforeHeal?.(1);
     await prepared.heal(1, () => undefined);
     await syncClean(device);
 
     // 2. The agent: up to date, then the fault; named when; removed, up to date again when.
-    const agent = device.agent();
+    const agent = restartable(device);
     try {
       const ready = await secondsUntil(device.home, performance.now(), upToDate, WAIT_MS);
       if (ready.seconds === null) throw new Error(`the agent never got up to date before the fault: ${JSON.stringify(ready.last)}`);
       const faultCalledAt = performance.now();
       let faultAt = faultCalledAt;
-      await prepared.fault(2, () => (faultAt = performance.now()));
+      await prepared.fault(2, () => (faultAt = performance.now()), agent);
       const named = await secondsUntil(device.home, faultAt, names(c.cause), WAIT_MS);
       if (named.seconds === null) log(`  ${c.label}: the agent never named ${c.cause}; last status ${JSON.stringify(named.last?.failure ?? named.last?.state)}`);
       if (HOLD_MS > 0) await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
+      await prepared.beforeHeal?.(2);
       const healCalledAt = performance.now();
       let healedAt = healCalledAt;
-      await prepared.heal(2, () => (healedAt = performance.now()));
+      await prepared.heal(2, () => (healedAt = performance.now()), agent);
       const healTookS = (performance.now() - healedAt) / 1000;
       const resumed = await secondsUntil(device.home, healedAt, upToDate, WAIT_MS);
       const resumeFromHealCallS = resumed.seconds === null ? null : resumed.seconds + (healedAt - healCalledAt) / 1000;

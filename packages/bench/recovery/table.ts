@@ -1,5 +1,5 @@
 // The recovery figures beside their targets: one row per cause.
-import type { CauseKind } from './causes.js';
+import type { CauseKind } from './stages.js';
 
 /** Resume within this long of the fault's removal (network causes), of freeing space, of signing in. */
 export const RESUME_TARGET_S = 2;

@@ -3,56 +3,17 @@
 // CLOCK_SKEW with the offset), and a full disk under the library (a small tmpfs: LOCAL_STORAGE_FULL, no file left
 // half written under its name). Each is named on the first failed `nimbus sync`; a running agent resumes by itself once
 // the clock is right again or space is freed.
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate, makeCertificateAuthority } from './testing/faults/certificates.js';
+import { fakedClockEnv, faketimePreload, fillDisk, mountTmpfs, unmount } from './testing/faults/device-conditions.js';
 import { spawnHttpsServer } from './testing/faults/fault-servers.js';
 import { FaultStage, provePausedAndResumed, type FaultDevice } from './testing/faults/paused-case.js';
 
 const DAY_MS = 86_400_000;
-
-/** What the `faketime` wrapper preloads (it knows the library's path on this system), or undefined without faketime. */
-function faketimePreload(): string | undefined {
-  try {
-    return execFileSync('faketime', ['-f', '+0', 'sh', '-c', 'printf %s "$LD_PRELOAD"'], { encoding: 'utf8' }) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Mounts a tmpfs of `size` on `dir` (root only); false where mounting is not allowed. */
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Fills the file system holding `file` to the last byte. */
-async function fillDisk(file: string): Promise<void> {
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  const handle = await open(file, 'w');
-  try {
-    for (let size = chunk.length; size >= 1; size = Math.floor(size / 2)) {
-      for (;;) {
-        try {
-          await handle.write(chunk.subarray(0, size));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Every file under `dir`, temp files included (relative paths), sorted. */
 async function allFiles(dir: string): Promise<string[]> {
@@ -88,8 +49,7 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
     // libfaketime reads the offset from this file at every clock call: the agent's clock is set right while it runs.
     const clockFile = join(certs, 'faketime');
     await writeFile(clockFile, '+0\n');
-    const faked = { LD_PRELOAD: preload, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
-    const { device, proxies } = await stage.proxiedDevice('skewed', {}, faked);
+    const { device, proxies } = await stage.proxiedDevice('skewed', {}, fakedClockEnv(preload ?? '', clockFile));
     let human = '';
     try {
       const proof = await provePausedAndResumed(device, {
@@ -119,7 +79,7 @@ describe('device causes over HTTPS, proven end to end', { timeout: 90_000 }, () 
 
   const disk = { mounted: false, dir: '' };
   afterAll(() => {
-    if (disk.mounted) execFileSync('umount', [disk.dir]);
+    if (disk.mounted) unmount(disk.dir);
   });
 
   it.concurrent('library disk full (tmpfs): LOCAL_STORAGE_FULL, nothing half written; space freed, the agent resumes alone', async ({ skip }) => {

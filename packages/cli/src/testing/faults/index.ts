@@ -23,4 +23,5 @@ export {
   type CertificateOptions,
   type TestCertificate,
 } from './certificates.js';
+export { fakedClockEnv, faketimePreload, fillDisk, mountTmpfs, unmount } from './device-conditions.js';
 export { spawnHttpsServer, spawnTinyQuotaServer, TINY_QUOTA } from './fault-servers.js';
