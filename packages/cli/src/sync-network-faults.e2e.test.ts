@@ -101,6 +101,58 @@ describe('network and server causes, proven end to end', { timeout: 90_000 }, ()
     });
   }
 
+  /** A `nimbus sync` under a deadline far longer than the test, the states its device showed while it ran, and whether it is still running. */
+  function longSync(device: FaultDevice) {
+    let exited = false;
+    const run = device.cli(['sync'], { NIMBUS_REQUEST_TIMEOUT_MS: '120000' }).finally(() => (exited = true));
+    return { run, running: () => !exited };
+  }
+
+  it.concurrent('black hole under a long request deadline: NETWORK_OFFLINE is named while the request still waits', async () => {
+    const { device, proxies } = await stage.proxiedDevice('blackhole-early');
+    try {
+      await device.sync();
+      await device.write('Notes/blackhole-early.md', 'written before the black hole\n');
+      await proxies.setMode('blackhole');
+      const sync = longSync(device);
+      let status = await device.status();
+      while (status.failure === null && sync.running()) status = await device.status();
+      // Named by the probe taken while the request waited: the sync (deadline 120 s) has not given up yet.
+      expect(sync.running()).toBe(true);
+      expect(status).toMatchObject({ state: 'paused', failure: { cause: 'NETWORK_OFFLINE', family: 'network' } });
+      await proxies.setMode('pass');
+      await sync.run;
+      await device.sync();
+      expect((await device.status()).pending.notes).toBe(0);
+    } finally {
+      await proxies.close();
+    }
+  });
+
+  it.concurrent('slow link whose probe answers: the request keeps its deadline and nothing is paused', async () => {
+    const { device, proxies } = await stage.proxiedDevice('slow-alive');
+    try {
+      await device.sync();
+      // 160 KB up at 40 KB/s: the batch waits ~4 s for its answer, past the point where the probe starts.
+      await device.write('Notes/slow-alive.md', `${'slow but alive '.repeat(10_000)}\n`);
+      await proxies.setMode({ kind: 'slow', bytesPerSecond: 40_000 }, 'pass');
+      proxies.probe.resetStats();
+      const sync = longSync(device);
+      const failures: string[] = [];
+      while (sync.running()) {
+        const status = await device.status();
+        if (status.failure) failures.push(status.failure.cause);
+      }
+      const run = await sync.run;
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(failures).toEqual([]);
+      // The probe did run while the request waited (nothing else probes on a pass without a failure).
+      expect(proxies.probe.stats.connections).toBeGreaterThan(0);
+    } finally {
+      await proxies.close();
+    }
+  });
+
   it('nothing was lost: every note written before a fault reached the other device', async () => {
     expect(notes).toHaveLength(10);
     await phone.sync();

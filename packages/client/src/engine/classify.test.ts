@@ -1,6 +1,6 @@
 import { NimbusError, syncFailureSchema, type Cause, type SyncFailure } from '@nimbus/protocol';
 import { describe, expect, it } from 'vitest';
-import { classify, describeItemError, RETRY_QUIETLY, UnexpectedAnswerError, type ClassifyContext, type ProbeResult } from './classify.js';
+import { classify, classifyUnanswered, describeItemError, RETRY_QUIETLY, UnexpectedAnswerError, type ClassifyContext, type ProbeResult } from './classify.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ctx = (extra: Partial<ClassifyContext> = {}): ClassifyContext => ({ now: NOW, ...extra });
@@ -128,6 +128,29 @@ describe('classify: HTTP answers that are not ours', () => {
 
   it('a 4xx JSON answer that is not ours is left to the item logic', () => {
     expect(classify({ status: 404, contentType: 'application/json' }, ctx())).toBe(RETRY_QUIETLY);
+  });
+});
+
+describe('classifyUnanswered: a request still waiting, judged by a probe taken meanwhile', () => {
+  const unanswered = (p: ProbeResult): Cause | typeof RETRY_QUIETLY => {
+    const result = classifyUnanswered(p, ctx());
+    return result === RETRY_QUIETLY ? result : failureOf(result).cause;
+  };
+
+  it('our server answers the probe: slow, not gone — nothing to name, the request keeps its deadline', () => {
+    expect(unanswered(probe('ok', 'ok'))).toBe(RETRY_QUIETLY);
+    expect(unanswered(probe('ok'))).toBe(RETRY_QUIETLY);
+  });
+
+  it('names what the probe proves: a black hole, a blocked port, a portal, a server gone, a name gone', () => {
+    expect(unanswered(probe('timeout', 'timeout'))).toBe('NETWORK_OFFLINE');
+    expect(unanswered(probe('timeout'))).toBe('NETWORK_OFFLINE');
+    expect(unanswered(probe('timeout', 'ok'))).toBe('NETWORK_BLOCKED');
+    expect(unanswered(probe('portal', 'portal', { portalUrl: 'http://portal.example/login' }))).toBe('NETWORK_CAPTIVE_PORTAL');
+    expect(unanswered(probe('ok', 'portal'))).toBe('NETWORK_CAPTIVE_PORTAL');
+    expect(unanswered(probe('refused', 'refused'))).toBe('SERVER_UNAVAILABLE');
+    expect(unanswered(probe('unavailable', 'ok'))).toBe('SERVER_UNAVAILABLE');
+    expect(unanswered(probe('dns-error'))).toBe('DNS_FAILURE');
   });
 });
 

@@ -349,6 +349,27 @@ export function classify(error: unknown, ctx: ClassifyContext): Classification {
   return RETRY_QUIETLY;
 }
 
+/** What a request made now would meet, from how the probe's own request to the sync port ended. */
+const UNANSWERED_AS: Readonly<Record<ProbeStatus, object>> = {
+  ok: { name: 'TimeoutError' },
+  timeout: { name: 'TimeoutError' },
+  portal: { name: 'TimeoutError' },
+  refused: { code: 'ECONNREFUSED' },
+  'dns-error': { code: 'ENOTFOUND' },
+  'tls-error': { code: 'EPROTO' },
+  unavailable: { status: 503 },
+};
+
+/**
+ * A request that is still waiting for its answer, judged by a probe taken while it waits: the cause the probe
+ * proves (a black hole, a portal, a blocked port, a server gone), or RETRY_QUIETLY while our server answers the
+ * probe — slow, not gone, so the request keeps its whole deadline.
+ */
+export function classifyUnanswered(probe: ProbeResult, ctx: Omit<ClassifyContext, 'probe'>): Classification {
+  if (probe.mainPort === 'ok' && !portalOf(probe)) return RETRY_QUIETLY;
+  return classify(UNANSWERED_AS[probe.mainPort], { ...ctx, probe });
+}
+
 function tlsUntrusted(ctx: ClassifyContext, code: string): SyncFailure {
   const why = CLOCK_TLS_CODES.has(code) ? ` (${code === 'CERT_HAS_EXPIRED' ? 'it has expired' : 'it is not valid yet'})` : '';
   return failure(

@@ -9,6 +9,7 @@ import { PassStopped, guard, judgeWith, type PassContext } from './pass-context.
 import { DEFAULT_TUNING, type EngineDeps, type EngineTuning } from './ports.js';
 import { WATCH_TOKEN_KEY } from './pull.js';
 import { runSteps } from './sync-pass.js';
+import { unansweredWatch } from './unanswered-watch.js';
 import { STATUS_META_KEY, StatusKeeper } from './status-keeper.js';
 import { StatusReporter } from './status-report.js';
 
@@ -123,11 +124,25 @@ export class SyncEngine {
     this.#keeper.beginPass();
     const allowed = this.#allowed();
     const scanned = this.#enabled();
-    const accountCheck = this.#checkAccountServices(signal);
+    // A request left unanswered is probed while it waits: the cause shows in seconds, the request keeps its deadline.
+    let passOpen = true;
+    let bytesMovedAt = -Infinity;
+    const probe = this.#deps.probe;
+    const watch = probe
+      ? unansweredWatch({
+          probe,
+          now: this.#deps.now,
+          stillWaiting: (startedAt) => passOpen && bytesMovedAt < startedAt,
+          onCause: (failure) => machine.pause(failure),
+        })
+      : undefined;
+    const watched = watch ? watch.transport(transport) : transport;
+    // The account's switches are the pass's first request: in a black hole, the one left waiting.
+    const accountCheck = watch ? watch.call(() => this.#checkAccountServices(signal)) : this.#checkAccountServices(signal);
     const ctx: PassContext = {
       store: this.#deps.store,
       outbox: this.outbox,
-      transport,
+      transport: watched,
       library: this.#deps.library,
       adapters: this.#adapters,
       downloadsDir: this.#deps.downloadsDir,
@@ -157,7 +172,10 @@ export class SyncEngine {
         this.#keeper.refresh();
       },
       bytes: (done, total) => {
-        if (done > 0) resumed();
+        if (done > 0) {
+          bytesMovedAt = this.#deps.now();
+          resumed();
+        }
         machine.noteBytes(done, total);
       },
       judge: judgeWith(this.#deps.probe, this.#deps.now),
@@ -174,6 +192,7 @@ export class SyncEngine {
         else stopped = judged;
       }
     }
+    passOpen = false;
     this.#keeper.endPass();
     const failure = stopped ?? pickLaneFailure(ctx.laneStops) ?? ctx.downloadsStopped;
     const counts = { pushed: ctx.pushed, pulled: ctx.pulled };
