@@ -18,7 +18,7 @@ export {
 } from './session-file.js';
 // The sync engine: local store, outbox, passes, and its wiring for a NIMBUS_HOME.
 export type { BlobDownload, ChangesRequest } from './api-client.js';
-export { LocalStore, stateFilePath, type ServiceSettings } from './store/local-store.js';
+export { LocalStore, stateFilePath, type ServiceSettings, type SystemMeteredHint } from './store/local-store.js';
 export { Outbox, SET_ASIDE_AFTER, type OutboxOp, type OutboxBlob } from './store/outbox.js';
 export { SyncEngine, type PassOutcome } from './sync/sync-engine.js';
 export {
@@ -54,6 +54,7 @@ export { DNS_SERVERS_META_KEY, DnsServersError, parseDnsServers, readDnsServers,
 export { ConfiguredResolver, DNS_QUERY_TIMEOUT_MS } from './dns/configured-lookup.js';
 export { dnsRoute, resetDnsRoutes, type DnsRoute } from './dns/dns-route.js';
 export { resetNetworkState } from './net/reset-network.js';
+export { readSystemMetered } from './net/system-metered.js';
 // `nimbus doctor`: the checks and the agent nudge of `--fix` (issue 4).
 export { runDoctor, requestResume, RESUME_REQUEST_META_KEY, type DoctorInput } from './doctor/run-doctor.js';
 export type { CheckStatus, DoctorCheck, DoctorReport } from './doctor/doctor-check.js';

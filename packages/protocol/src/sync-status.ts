@@ -104,6 +104,18 @@ export const serviceStatusSchema = z.object({
 });
 export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
 
+/**
+ * Whether this device's network counts as metered, and who decided: the user (`nimbus network metered on|off`,
+ * which wins), the operating system's hint (NetworkManager's metered flag), or neither (not metered).
+ */
+export const networkStatusSchema = z.object({
+  metered: z.boolean(),
+  source: z.enum(['setting', 'system', 'none']),
+  /** The system's own answer when it gave one, e.g. `{ by: 'NetworkManager', says: 'yes (guessed)' }`. */
+  system: z.object({ by: z.string(), says: z.string(), metered: z.boolean() }).optional(),
+});
+export type NetworkStatus = z.infer<typeof networkStatusSchema>;
+
 export const syncStatusJsonSchema = z.object({
   state: z.enum(Object.values(SYNC_STATES) as [SyncState, ...SyncState[]]),
   failure: syncFailureSchema.nullable(),
@@ -127,5 +139,7 @@ export const syncStatusJsonSchema = z.object({
   nextAttemptAt: z.number().nullable().optional(),
   /** signed_out: why the session ended, when known. */
   signedOutReason: authReasonSchema.optional(),
+  /** Metered or not, and who said so. */
+  network: networkStatusSchema.optional(),
 });
 export type SyncStatusJson = z.infer<typeof syncStatusJsonSchema>;

@@ -3,6 +3,7 @@ import { formatAgo, formatBanner, nimbusHome, shownServices } from '@nimbus/clie
 import { SERVICES, type SyncStatusJson } from '@nimbus/protocol';
 import type { Command } from 'commander';
 import { out } from '../output.js';
+import { meteredSource } from './network.js';
 import { loginHint, runningAgent, sessionWrittenAt, storedStatus } from '../engine-session.js';
 import { loadSession } from '../session.js';
 
@@ -20,6 +21,8 @@ export function registerStatus(program: Command): void {
       const agent = runningAgent(home);
       out.line(banner(status, now, { home, agent, login: await loginHint(home) }));
       for (const line of serviceLines(status, now)) out.line(line);
+      const network = status.network;
+      if (network && (network.metered || network.source !== 'none')) out.line(`Network: ${network.metered ? 'metered' : 'not metered'} — ${meteredSource(network)}`);
       out.line(session ? `Account: ${session.email} on ${session.server} (this device: "${session.deviceName}")` : 'Account: none (signed out)');
       out.line(agent === null ? 'Agent: not running (nimbus agent keeps this device in sync)' : `Agent: running (pid ${agent})`);
       const failure = status.failure;

@@ -1,5 +1,5 @@
 // `nimbus sync`: one full pass. Exit 0 = up to date, 3 = paused or signed out (the banner and the fix are printed).
-import { nimbusHome } from '@nimbus/client';
+import { nimbusHome, readSystemMetered } from '@nimbus/client';
 import type { Command } from 'commander';
 import { EXIT, Exit, out } from '../output.js';
 import { progressView } from '../progress.js';
@@ -42,6 +42,8 @@ export async function syncNow(): Promise<void> {
   let outcome;
   let status;
   try {
+    // The system's metered hint as it is now (nothing is run where there is no nmcli).
+    engine.noteSystemMetered(await readSystemMetered());
     outcome = await engine.runPass(stop.signal);
     status = engine.status();
     // The account's other devices and the dashboard see how this pass ended (skipped when the server has it already).

@@ -1,17 +1,19 @@
 // Wires the agent for a real engine: library watcher, server long-poll, settings/session watcher, network-change
-// watch, free-space watch (while paused for a full disk), stall watchdog.
+// watch, free-space watch (while paused for a full disk), the system's metered hint, stall watchdog.
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TimedFeedWait } from './feed-watch.js';
 import { SyncAgent, type AgentPassOutcome, type TriggerReason, type TriggerSource } from './agent.js';
 import { resetNetworkState } from '../net/reset-network.js';
+import { readSystemMetered, systemMeteredAvailable } from '../net/system-metered.js';
 import { diskWatch } from './disk-watch.js';
+import { meteredWatch } from './metered-watch.js';
 import { networkWatch } from './network-watch.js';
 import { configWatcher, serverListener } from './server-listener.js';
 import { every, systemTimers, type Timers } from './timers.js';
 import { LibraryWatcher, type WatchPort } from './watcher.js';
 
 export interface RunAgentOptions {
-  readonly engine: Pick<SyncEngine, 'runPass' | 'tick' | 'reloadSettings' | 'status'>;
+  readonly engine: Pick<SyncEngine, 'runPass' | 'tick' | 'reloadSettings' | 'status' | 'noteSystemMetered'>;
   /** One long-poll of the server's feed (see feed-watch.ts); `seconds` is how long the server may hold it. */
   readonly feedWait: TimedFeedWait;
   /** The library folder to watch. */
@@ -76,6 +78,7 @@ export async function runAgent(options: RunAgentOptions, signal: AbortSignal): P
       watchdog,
       networkWatch({ timers, reset: resetNetworkState }),
       diskWatch({ timers, path: options.library, pausedForDisk: () => engine.status().failure?.cause === 'LOCAL_STORAGE_FULL' }),
+      meteredWatch({ timers, available: systemMeteredAvailable, read: readSystemMetered, note: (hint) => engine.noteSystemMetered(hint) }),
       ...(options.extraSources ?? []),
     ],
     ...(options.idlePassMs !== undefined ? { idlePassMs: options.idlePassMs } : {}),

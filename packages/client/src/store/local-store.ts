@@ -1,9 +1,15 @@
 // The device's state database ($NIMBUS_HOME/state.sqlite): meta, the mirror of server state, the outbox, settings.
-import { SERVICES, defaultAccountServices, type AccountServices, type Service, type Zone } from '@nimbus/protocol';
+import { defaultAccountServices, networkStatusSchema, SERVICES, type AccountServices, type NetworkStatus, type Service, type Zone } from '@nimbus/protocol';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MirrorItem } from '../adapters/adapter.js';
+
+/** The operating system's word on whether the network is metered (NetworkManager's flag). */
+export type SystemMeteredHint = NonNullable<NetworkStatus['system']>;
+const systemHintSchema = networkStatusSchema.shape.system.unwrap();
+/** Meta key of the operating system's last metered hint. */
+export const SYSTEM_METERED_META_KEY = 'system-metered';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -289,12 +295,53 @@ export class LocalStore {
     return out;
   }
 
+  /** Metered: the user's setting when there is one, else the operating system's last hint, else not. */
   isMetered(): boolean {
-    return (this.stmt('SELECT metered FROM net WHERE id = 1').get() as { metered: number } | undefined)?.metered === 1;
+    return this.networkStatus().metered;
   }
 
-  setMetered(metered: boolean): void {
-    this.stmt('INSERT INTO net (id, metered) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET metered = excluded.metered').run(metered ? 1 : 0);
+  /** Metered or not, and who decided (`nimbus network` and `status` show it). */
+  networkStatus(): NetworkStatus {
+    const setting = this.meteredSetting();
+    const system = this.systemMeteredHint();
+    const said = system === undefined ? {} : { system };
+    if (setting !== undefined) return { metered: setting, source: 'setting', ...said };
+    if (system !== undefined) return { metered: system.metered, source: 'system', ...said };
+    return { metered: false, source: 'none' };
+  }
+
+  /** `nimbus network metered on|off`; undefined until the user says (or after `auto`). */
+  meteredSetting(): boolean | undefined {
+    const row = this.stmt('SELECT metered FROM net WHERE id = 1').get() as { metered: number } | undefined;
+    return row === undefined ? undefined : row.metered === 1;
+  }
+
+  /** The user's say: on, off, or undefined to follow the operating system again. */
+  setMetered(metered: boolean | undefined): void {
+    if (metered === undefined) this.stmt('DELETE FROM net WHERE id = 1').run();
+    else this.stmt('INSERT INTO net (id, metered) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET metered = excluded.metered').run(metered ? 1 : 0);
+  }
+
+  /** What the operating system last said (NetworkManager), read by the agent and the CLI. */
+  systemMeteredHint(): SystemMeteredHint | undefined {
+    const text = this.getMeta(SYSTEM_METERED_META_KEY);
+    if (text === undefined) return undefined;
+    try {
+      const parsed = systemHintSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores the system's hint (undefined: it gave none); true when that changed what the store says. */
+  setSystemMeteredHint(hint: SystemMeteredHint | undefined): boolean {
+    const before = this.getMeta(SYSTEM_METERED_META_KEY);
+    const after = hint === undefined ? undefined : JSON.stringify({ by: hint.by, says: hint.says, metered: hint.metered });
+    if (before === after) return false;
+    if (after === undefined) this.deleteMeta(SYSTEM_METERED_META_KEY);
+    else this.setMeta(SYSTEM_METERED_META_KEY, after);
+    return true;
   }
 
   close(): void {

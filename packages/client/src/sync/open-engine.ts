@@ -18,7 +18,7 @@ import {
   type AccountIdentity,
   type StoredSession,
 } from '../session-file.js';
-import { LocalStore, stateFilePath } from '../store/local-store.js';
+import { LocalStore, stateFilePath, SYSTEM_METERED_META_KEY } from '../store/local-store.js';
 import type { EngineTuning, SyncTransport } from './ports.js';
 import { SyncEngine } from './sync-engine.js';
 
@@ -151,7 +151,7 @@ function clearAccountMeta(store: LocalStore): void {
     for (const { key } of keep) if (!DEVICE_META.has(key)) store.deleteMeta(key);
   });
 }
-const DEVICE_META = new Set(['device-id', 'deviceId', DNS_SERVERS_META_KEY]);
+const DEVICE_META = new Set(['device-id', 'deviceId', DNS_SERVERS_META_KEY, SYSTEM_METERED_META_KEY]);
 
 /** `nimbus login` before it writes session.json: refuses another account while this state mirrors the first one. */
 export function checkAccountForLogin(home: string, wanted: AccountIdentity): void {
@@ -173,12 +173,12 @@ export async function forgetSyncState(home: string): Promise<number> {
   const store = new LocalStore(file);
   let dropped: number;
   let settings: ReturnType<LocalStore['serviceSettings']>;
-  let metered: boolean;
+  let metered: boolean | undefined;
   let dnsServers: string[];
   try {
     dropped = (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
     settings = store.serviceSettings();
-    metered = store.isMetered();
+    metered = store.meteredSetting();
     dnsServers = readDnsServers(store);
   } finally {
     store.close();

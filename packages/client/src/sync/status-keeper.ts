@@ -48,7 +48,7 @@ export class StatusKeeper {
 
   /** Last good sync times survive restarts: a new process's machine starts without them. */
   withHistory(status: SyncStatusJson): SyncStatusJson {
-    const out: SyncStatusJson = { ...status, services: { ...status.services }, failure: this.#withLogin(status.failure) };
+    const out: SyncStatusJson = { ...status, services: { ...status.services }, failure: this.#withLogin(status.failure), ...withNetwork(this.store) };
     out.lastSyncedAt ??= this.#history.all;
     for (const s of SERVICES) {
       const svc = out.services[s];
@@ -165,8 +165,15 @@ export function readStoredStatus(home: string): SyncStatusJson | undefined {
     return undefined;
   }
   try {
-    return StatusKeeper.load(store);
+    const status = StatusKeeper.load(store);
+    // Metered or not as the store says now: `nimbus network metered` may have changed it since the status was stored.
+    return status && { ...status, ...withNetwork(store) };
   } finally {
     store.close();
   }
+}
+
+/** The status's `network` part (metered, and who said so), from a store that is open. */
+function withNetwork(store: LocalStore): Pick<SyncStatusJson, 'network'> {
+  return store.db.open ? { network: store.networkStatus() } : {};
 }

@@ -4,6 +4,7 @@ import type { ServiceAdapter } from '../adapters/adapter.js';
 import { classify, RETRY_QUIETLY } from '../engine/classify.js';
 import type { Lane } from '../engine/lanes.js';
 import { SyncStatusMachine, type StatusListener } from '../engine/status-machine.js';
+import type { SystemMeteredHint } from '../store/local-store.js';
 import { Outbox } from '../store/outbox.js';
 import { PassStopped, guard, judgeWith, type PassContext } from './pass-context.js';
 import { DEFAULT_TUNING, type EngineDeps, type EngineTuning } from './ports.js';
@@ -77,6 +78,17 @@ export class SyncEngine {
   reloadSettings(): void {
     this.#applySettings();
     this.#keeper.refresh();
+  }
+
+  /**
+   * The operating system's metered hint (read by the agent's poll, or by `nimbus sync` before its pass): stored, and
+   * the status follows at once. True when what the device considers metered changed.
+   */
+  noteSystemMetered(hint: SystemMeteredHint | undefined): boolean {
+    const before = this.#deps.store.isMetered();
+    if (!this.#deps.store.setSystemMeteredHint(hint)) return false;
+    this.reloadSettings();
+    return this.#deps.store.isMetered() !== before;
   }
 
   /** One pass. Calls made while a pass runs share it. Never throws for sync failures: they are the outcome. */
