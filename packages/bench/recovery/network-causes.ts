@@ -16,6 +16,8 @@ export interface ProxiedOptions {
   readonly nameWithinS?: number;
   /** The plain network stage by default. */
   readonly on?: StageChoice;
+  /** Added to the device's CLI and agent runs (a request deadline of its own). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A device behind its own proxy pair; the fault sets both proxies, the heal sets them back to pass. */
@@ -27,7 +29,7 @@ export function proxied(label: string, cause: string, sync: FaultModeInput, prob
     ...(options.nameWithinS !== undefined ? { nameWithinS: options.nameWithinS } : {}),
     async prepare() {
       const { stage, syncOptions } = options.on ? await options.on(stages) : { stage: stages.network, syncOptions: {} };
-      const { device, proxies } = await stage.proxiedDevice(label.replace(/\W+/g, '-'), syncOptions);
+      const { device, proxies } = await stage.proxiedDevice(label.replace(/\W+/g, '-'), syncOptions, options.env);
       return {
         device,
         async fault(round) {
@@ -87,6 +89,8 @@ export function networkCauses(stages: Stages): RecoveryCause[] {
   return [
     proxied('server refused', 'SERVER_UNAVAILABLE', 'refuse', 'refuse'),
     proxied('server black-holed', 'NETWORK_OFFLINE', 'blackhole', 'blackhole'),
+    // The default deadline: the lone sync gives up after it, the agent names the cause from the probe meanwhile.
+    proxied('server black-holed, 30 s request deadline', 'NETWORK_OFFLINE', 'blackhole', 'blackhole', { env: { NIMBUS_REQUEST_TIMEOUT_MS: '30000' } }),
     proxied('captive portal (redirect)', 'NETWORK_CAPTIVE_PORTAL', { kind: 'portal', answer: 'redirect' }, { kind: 'portal', answer: 'redirect' }, { nameWithinS: 5 }),
     proxied('captive portal (login page)', 'NETWORK_CAPTIVE_PORTAL', { kind: 'portal', answer: 'page' }, { kind: 'portal', answer: 'page' }, { nameWithinS: 5 }),
     proxied('sync port refused, probe answers', 'NETWORK_BLOCKED', 'refuse', 'pass'),
