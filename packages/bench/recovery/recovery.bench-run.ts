@@ -2,9 +2,10 @@
 // up to date once it is gone. Figures are printed (and written to bench-output/recovery.json), never asserted.
 // Run through vitest (packages/bench/vitest.recovery.config.ts) because it drives the CLI's fault harness, which the
 // build leaves out. BENCH_REQUEST_TIMEOUT_MS sets NIMBUS_REQUEST_TIMEOUT_MS for the devices (2000 by default, as
-// the end-to-end tests): it bounds the black-hole figures. BENCH_CAUSES=text,… runs only the causes whose label holds
-// one of them (e.g. BENCH_CAUSES=black-holed). BENCH_FAULT_HOLD_S keeps each fault this long after the agent named it
-// (0 by default): the agent's retries back off while a fault lasts, and resuming waits on the next one.
+// the end-to-end tests): it bounds the lone sync's black-hole figure (the agent names it from a probe meanwhile).
+// BENCH_CAUSES=text,… runs only the causes whose label holds one of them (e.g. BENCH_CAUSES=black-holed).
+// BENCH_FAULT_HOLD_S keeps each fault this long after the agent named it (0 by default): the agent's retries back off
+// while a fault lasts, and resuming waits on the next one.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +112,7 @@ it('recovery bench (figures, never asserted)', async () => {
   const before = loadavg();
   log(`Nimbus recovery bench — ${new Date().toISOString()}`);
   log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}, node ${process.version}, loadavg ${JSON.stringify(before)} (1/5/15 min)`);
-  log(`settings: NIMBUS_REQUEST_TIMEOUT_MS=${REQUEST_TIMEOUT_MS} (bounds the black-hole figures), status polled every ${POLL_MS} ms, each fault held ${HOLD_MS / 1000} s after it was named, a figure waits at most ${WAIT_MS / 1000} s`);
+  log(`settings: NIMBUS_REQUEST_TIMEOUT_MS=${REQUEST_TIMEOUT_MS} (bounds the lone sync's black-hole figure), status polled every ${POLL_MS} ms, each fault held ${HOLD_MS / 1000} s after it was named, a figure waits at most ${WAIT_MS / 1000} s`);
   const stages = await openStages(root, { NIMBUS_REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT_MS });
   const results: CauseResult[] = [];
   try {
