@@ -58,27 +58,38 @@ export async function login(ctx: AuthDeps, input: LoginCredentials, client: Clie
   return { ...tokens, account: toAccountView(account) };
 }
 
+/**
+ * A device whose refresh answer was lost (a timeout, a dropped link) tries again with the token that refresh replaced.
+ * Within this long of the rotation that is taken for the same device, not a leaked copy: it gets new tokens (as with
+ * Auth0's "reuse interval"). Later, the old token means a copy leaked.
+ */
+export const REFRESH_REUSE_GRACE_MS = 60_000;
+
 /** Rotates both tokens. An already-rotated refresh token means a copy leaked: the session ends (TOKEN_REUSED). */
 export async function refresh(ctx: AuthDeps, refreshToken: string): Promise<SessionTokens> {
   const db = ctx.store.db;
   const parsed = parseToken(refreshToken);
   const unknown = new NimbusError('UNAUTHENTICATED', 'the refresh token is not one this server issued: sign in again');
   if (!parsed) throw unknown;
-  const row = await findSession(db, parsed.sessionId);
-  if (!row) throw unknown;
-  if (row.revoked_at !== null) throw revokedError(row.revoked_reason);
   const now = ctx.clock.now();
-  if (secretMatches(parsed.secret, row.refresh_hash)) {
+  // Twice at most: a refresh that loses a race with another one using the same token looks again (now as the old token).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const row = await findSession(db, parsed.sessionId);
+    if (!row) throw unknown;
+    if (row.revoked_at !== null) throw revokedError(row.revoked_reason);
+    const current = secretMatches(parsed.secret, row.refresh_hash);
+    if (!current && !secretMatches(parsed.secret, row.prev_refresh_hash)) throw unknown;
     if (row.refresh_expires_at <= now) {
       throw new NimbusError('AUTH_EXPIRED', 'this session ran out: sign in again', { reason: 'SESSION_EXPIRED' });
     }
+    // The access token's lifetime starts at the rotation: that tells how long ago the old token was replaced.
+    const rotatedAt = row.access_expires_at - ctx.config.accessTtlMs;
+    if (!current && now - rotatedAt > REFRESH_REUSE_GRACE_MS) break;
     const tokens = await rotateSession(db, row, now, ctx.config);
     if (tokens) return tokens;
-    // Another refresh with this same token won the race: this one is now a reuse.
-  } else if (!secretMatches(parsed.secret, row.prev_refresh_hash)) {
-    throw unknown;
   }
-  await revokeSessions(db, { accountId: row.account_id, only: row.id }, 'TOKEN_REUSED', now);
+  const row = await findSession(db, parsed.sessionId);
+  if (row) await revokeSessions(db, { accountId: row.account_id, only: row.id }, 'TOKEN_REUSED', now);
   throw revokedError('TOKEN_REUSED');
 }
 

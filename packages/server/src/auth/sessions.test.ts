@@ -2,6 +2,7 @@ import { HEADERS, type DeviceView, type ErrorBody, type LoginResponse, type Sess
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../testing/each-database.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
+import { REFRESH_REUSE_GRACE_MS } from './session-service.js';
 
 const password = 'correct horse battery';
 
@@ -70,12 +71,26 @@ describeEachDatabase('sessions', (kind) => {
       expect(errorOf(await me(first.accessToken))).toMatchObject({ kind: 'AUTH_EXPIRED', reason: 'ACCESS_TOKEN_EXPIRED' });
       expect((await me(second.accessToken)).statusCode).toBe(200);
 
+      // Well after the rotation (a lost answer is retried within the grace): the old token is a leaked copy.
+      server.clock.advance(REFRESH_REUSE_GRACE_MS + 1);
       const reused = await refresh(first.refreshToken);
       expect(reused.statusCode).toBe(401);
       expect(errorOf(reused)).toMatchObject({ kind: 'AUTH_REVOKED', reason: 'TOKEN_REUSED' });
       // The whole session is gone, for the thief and for the owner.
       expect(errorOf(await me(second.accessToken))).toMatchObject({ kind: 'AUTH_REVOKED', reason: 'TOKEN_REUSED' });
       expect(errorOf(await refresh(second.refreshToken))).toMatchObject({ kind: 'AUTH_REVOKED', reason: 'TOKEN_REUSED' });
+    });
+
+    it('a refresh retried with the old token just after its answer was lost gets new tokens; the session lives on', async () => {
+      const first = await server.signUp('ava@example.org', password);
+      const lost = (await refresh(first.refreshToken)).json<SessionTokens>(); // the device never sees this answer
+      server.clock.advance(5_000);
+      const retried = await refresh(first.refreshToken);
+      expect(retried.statusCode).toBe(200);
+      const tokens = retried.json<SessionTokens>();
+      expect(tokens.refreshToken).not.toBe(lost.refreshToken);
+      expect((await me(tokens.accessToken)).statusCode).toBe(200);
+      expect((await refresh(tokens.refreshToken)).statusCode).toBe(200);
     });
 
     it('rejects made-up tokens with UNAUTHENTICATED', async () => {
