@@ -34,6 +34,27 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/*.suite.ts', '**/testing/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', 'no-console': 'off' },
   },
+  // The dashboard runs in the browser; it reaches the server through HTTP only (types from protocol are fine).
+  {
+    files: ['packages/web/src/**/*.{ts,tsx}', 'packages/web/vite.config.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { globals: globals.browser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            // Types only: protocol's values would bring zod into the page's bundle.
+            { group: ['@nimbus/*'], allowTypeImports: true, message: 'the dashboard talks to the server over HTTP only (import type from protocol)' },
+          ],
+        },
+      ],
+    },
+  },
   // The CLI's output module and the benchmarks are the only places that print.
   { files: ['packages/cli/src/output.ts', 'packages/bench/src/**/*.ts'], rules: { 'no-console': 'off' } },
   // Layer order: protocol ← client / server ← cli. A lower layer never imports a higher one.

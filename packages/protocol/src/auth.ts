@@ -72,6 +72,21 @@ export const devicesResponse = z.object({
 });
 export type DevicesResponse = z.infer<typeof devicesResponse>;
 
+/** GET /v1/account/sign-ins: the latest sign-ins of the account, newest first, ended ones included. */
+export const signInView = z.object({
+  sessionId: z.string(),
+  deviceName: z.string(),
+  createdAt: z.number(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** When the session was signed out or revoked; null while it is signed in (or simply ran out). */
+  endedAt: z.number().nullable(),
+  endedReason: z.string().nullable(),
+});
+export type SignInView = z.infer<typeof signInView>;
+export const signInsResponse = z.object({ signIns: z.array(signInView) });
+export type SignInsResponse = z.infer<typeof signInsResponse>;
+
 export const signOutScope = z.enum(['current', 'others', 'all']);
 export type SignOutScope = z.infer<typeof signOutScope>;
 export const signOutRequest = z.strictObject({ scope: signOutScope });

@@ -1,10 +1,12 @@
 // Builds the Fastify app: hooks, error handling and every route module. No listening here (tests inject).
 import { LIMITS, NimbusError, isNimbusError } from '@nimbus/protocol';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { registerAuthRoutes } from './auth/auth-routes.js';
 import { registerBackupRoutes } from './backups/backup-routes.js';
+import { registerWebSessionRoutes } from './auth/web-session-routes.js';
 import { registerBlobRoutes } from './blobs/blob-routes.js';
 import type { ServerContext } from './context.js';
 import { registerDeviceRoutes } from './devices/device-routes.js';
@@ -14,6 +16,7 @@ import { registerHealthRoute, registerProbeRoutes } from './probe/probe-routes.j
 import { registerStorageRoutes } from './quota/storage-routes.js';
 import { registerRecordRoutes } from './records/records-routes.js';
 import { registerSettingsRoutes } from './settings/settings-routes.js';
+import { findDashboardRoot, registerDashboard } from './web/dashboard.js';
 
 export interface BuildOptions {
   logger?: Logger | undefined;
@@ -68,13 +71,17 @@ export async function buildApp(ctx: ServerContext, options: BuildOptions = {}): 
     reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
   );
 
+  // The dashboard's session rides in httpOnly cookies (auth/web-cookies.ts); devices send bearer tokens.
+  await app.register(fastifyCookie);
   registerAuthRoutes(app, ctx);
+  registerWebSessionRoutes(app, ctx);
   registerRecordRoutes(app, ctx);
   await registerBlobRoutes(app, ctx);
   registerStorageRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
   registerBackupRoutes(app, ctx);
+  await registerDashboard(app, findDashboardRoot(ctx.config.webRoot));
   return app;
 }
 

@@ -37,6 +37,8 @@ export interface ServerConfig {
   natsUrl: string | null;
   /** Clients speaking an older protocol get 426 CLIENT_OUTDATED ("update Nimbus"): raised by operators who retire old clients. */
   minClientProtocol: number;
+  /** The built dashboard (index.html and assets) served at `/`; null finds @nimbus/web's dist/ (NIMBUS_WEB_ROOT). */
+  webRoot: string | null;
 }
 
 export interface ServerFlags {
@@ -125,5 +127,6 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     // An empty NIMBUS_NATS_URL= is "off", like leaving it out.
     natsUrl: pick(flags.nats, 'NIMBUS_NATS_URL') || null,
     minClientProtocol: env['NIMBUS_MIN_CLIENT_PROTOCOL'] ? parseProtocol(env['NIMBUS_MIN_CLIENT_PROTOCOL']) : MIN_CLIENT_PROTOCOL,
+    webRoot: env['NIMBUS_WEB_ROOT'] ? resolve(env['NIMBUS_WEB_ROOT']) : null,
   };
 }

@@ -16,12 +16,13 @@ import { checkClientClock } from '../http/clock-skew.js';
 import { parseInput } from '../http/validate.js';
 import { accountView, changePassword, createAccount } from './account-service.js';
 import { bearerToken } from './guard.js';
-import { devices, login, refresh, signOut, signOutDevice, type ClientInfo } from './session-service.js';
+import { devices, login, recentSignIns, refresh, signOut, signOutDevice, type ClientInfo } from './session-service.js';
 import { disableTwoFactor, enableTwoFactor, setupTwoFactor } from './two-factor-service.js';
 
 const sessionIdParams = z.object({ id: z.string().min(1).max(64) });
 
-function clientInfo(request: FastifyRequest): ClientInfo {
+/** Who signs in from where: shown in the device list and recent sign-ins. */
+export function clientInfo(request: FastifyRequest): ClientInfo {
   const agent = request.headers['user-agent'];
   return { ip: request.ip, userAgent: typeof agent === 'string' ? agent.slice(0, 256) : null };
 }
@@ -48,6 +49,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get('/v1/account', async (request) => accountView(ctx, await ctx.requireAuth(request)));
 
   app.get('/v1/sessions', async (request) => ({ devices: await devices(ctx, await ctx.requireAuth(request)) }));
+
+  app.get('/v1/account/sign-ins', async (request) => ({ signIns: await recentSignIns(ctx, await ctx.requireAuth(request)) }));
 
   app.delete('/v1/sessions/:id', async (request) => {
     const auth = await ctx.requireAuth(request);

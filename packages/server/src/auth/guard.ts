@@ -1,11 +1,14 @@
-// Who is asking: turns `Authorization: Bearer <access token>` into an AuthContext, or a 401 that says why.
+// Who is asking: turns `Authorization: Bearer <access token>` (devices) or the dashboard's httpOnly cookie (with its
+// CSRF header and, on writes, a matching Origin) into an AuthContext, or a 401/403 that says why.
 import { NimbusError, type AuthReason } from '@nimbus/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { sql } from 'kysely';
 import type { MetadataStore } from '../db/metadata-store.js';
 import type { AccountsTable, SessionsTable } from '../db/schema.js';
+import { assertSameSiteRequest } from './csrf.js';
 import { parseToken, secretMatches } from './tokens.js';
+import { WEB_COOKIES, cookieToken } from './web-cookies.js';
 
 export interface AuthContext {
   accountId: string;
@@ -43,9 +46,18 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** A bearer token wins; the cookie counts only on a request that passes the CSRF checks. */
+function presentedToken(request: FastifyRequest): string | undefined {
+  const bearer = bearerToken(request);
+  if (bearer !== undefined) return bearer;
+  const cookie = cookieToken(request, WEB_COOKIES.access);
+  if (cookie !== undefined) assertSameSiteRequest(request);
+  return cookie;
+}
+
 export function createAuthGuard(store: MetadataStore, clock: Clock): RequireAuth {
   return async (request) => {
-    const token = bearerToken(request);
+    const token = presentedToken(request);
     if (token === undefined) throw new NimbusError('UNAUTHENTICATED', 'sign in first: no access token was sent');
     const parsed = parseToken(token);
     if (!parsed) throw new NimbusError('UNAUTHENTICATED', 'the access token is not one this server issued');

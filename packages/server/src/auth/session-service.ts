@@ -5,6 +5,7 @@ import {
   type LoginResponse,
   type SessionTokens,
   type LoginCredentials,
+  type SignInView,
   type SignOutScope,
 } from '@nimbus/protocol';
 import type { AuthDeps } from './account-service.js';
@@ -12,7 +13,7 @@ import { findAccountByEmail, toAccountView } from './account-store.js';
 import { revokedError, type AuthContext } from './guard.js';
 import { LoginLimiter } from './login-limiter.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
-import { findSession, insertSession, listDevices, revokeSessions, rotateSession } from './session-store.js';
+import { findSession, insertSession, listDevices, listSignIns, revokeSessions, rotateSession } from './session-store.js';
 import { parseToken, secretMatches } from './tokens.js';
 import { claimTotpStep, verifyTotp } from './totp.js';
 
@@ -95,6 +96,13 @@ export async function refresh(ctx: AuthDeps, refreshToken: string): Promise<Sess
 
 export function devices(ctx: AuthDeps, auth: AuthContext): Promise<DeviceView[]> {
   return listDevices(ctx.store.db, auth.accountId, auth.sessionId, ctx.clock.now());
+}
+
+/** How many sign-ins the Security page lists. */
+const RECENT_SIGN_INS = 20;
+
+export function recentSignIns(ctx: AuthDeps, auth: AuthContext): Promise<SignInView[]> {
+  return listSignIns(ctx.store.db, auth.accountId, RECENT_SIGN_INS);
 }
 
 /** Signs out one of the caller's own devices; anything else is NOT_FOUND (ids of other accounts do not exist for you). */

@@ -1,5 +1,5 @@
 // Session rows: issue, look up, rotate and revoke. Only SHA-256 hashes of token secrets are stored.
-import { deviceStatusView, type AuthReason, type DeviceStatusView, type DeviceView, type SessionTokens } from '@nimbus/protocol';
+import { deviceStatusView, type AuthReason, type DeviceStatusView, type DeviceView, type SessionTokens, type SignInView } from '@nimbus/protocol';
 import type { Selectable } from 'kysely';
 import type { SessionsTable } from '../db/schema.js';
 import type { Db } from './account-store.js';
@@ -145,4 +145,25 @@ function storedStatus(report: string, reportedAt: number): DeviceStatusView | nu
   } catch {
     return null;
   }
+}
+
+/** The account's latest sign-ins, newest first, ended ones too (the Security page's "recent sign-ins"). */
+export async function listSignIns(db: Db, accountId: string, limit: number): Promise<SignInView[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['id', 'device_name', 'created_at', 'ip', 'user_agent', 'revoked_at', 'revoked_reason'])
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    sessionId: row.id,
+    deviceName: row.device_name,
+    createdAt: Number(row.created_at),
+    ip: row.ip,
+    userAgent: row.user_agent,
+    endedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    endedReason: row.revoked_reason,
+  }));
 }

@@ -1,0 +1,159 @@
+// Storage: the bar by service (warning above 90 %), Manage Storage with backups, and the largest items.
+import type { StorageItem, StorageResponse } from '@nimbus/protocol';
+import { useState } from 'preact/hooks';
+import { api, errorText, optionalApi } from '../api';
+import { ConfirmDialog } from '../components/confirm';
+import { useLoad } from '../components/use-load';
+import { formatBytes, formatDate, serviceLabel } from '../format';
+
+/** A backup as GET /v1/backups lists it (fields beyond id are shown when present). */
+export interface BackupView {
+  id: string;
+  createdAt?: number;
+  bytes?: number;
+  /** What deleting it frees: less than `bytes` when it shares data with other backups. */
+  freesBytes?: number;
+  deviceName?: string;
+  name?: string;
+}
+
+const SERVICE_ORDER = ['photos', 'drive', 'backups', 'notes', 'contacts', 'keychain'];
+
+function StorageBar({ report }: { report: StorageResponse }) {
+  const quota = Math.max(report.quotaBytes, 1);
+  const parts = SERVICE_ORDER.map((zone) => ({ zone, bytes: report.byService[zone] ?? 0 })).filter((p) => p.bytes > 0);
+  const percent = Math.min(100, (report.usedBytes / quota) * 100);
+  return (
+    <section class="card" aria-labelledby="storage-title">
+      <h2 id="storage-title">Storage</h2>
+      <p class="figure">
+        {formatBytes(report.usedBytes)} of {formatBytes(report.quotaBytes)} used
+      </p>
+      <div
+        class="bar"
+        role="meter"
+        aria-label="Storage used"
+        aria-valuemin={0}
+        aria-valuemax={report.quotaBytes}
+        aria-valuenow={report.usedBytes}
+        aria-valuetext={`${Math.round(percent)} % used`}
+      >
+        {parts.map((p) => (
+          <span key={p.zone} class={`seg seg-${p.zone}`} style={{ width: `${(p.bytes / quota) * 100}%` }} title={serviceLabel(p.zone)} />
+        ))}
+      </div>
+      <ul class="legend">
+        {SERVICE_ORDER.map((zone) => (
+          <li key={zone}>
+            <span class={`dot seg-${zone}`} aria-hidden="true" /> {serviceLabel(zone)} <span class="muted">{formatBytes(report.byService[zone] ?? 0)}</span>
+          </li>
+        ))}
+      </ul>
+      {report.warning && (
+        <p class="warning" role="alert" data-testid="storage-warning">
+          Your storage is almost full ({Math.round(percent)} %). When it is full, photos, files and backups stop syncing
+          (contacts and notes go on). Delete old backups or large items below to free space.
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Backups({ onChanged }: { onChanged: () => void }) {
+  const backups = useLoad(() => optionalApi<{ backups: BackupView[] }>('GET', '/v1/backups'));
+  const [doomed, setDoomed] = useState<BackupView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function remove(backup: BackupView): Promise<void> {
+    setDoomed(null);
+    try {
+      await api('DELETE', `/v1/backups/${encodeURIComponent(backup.id)}`);
+      setError(null);
+      await backups.reload();
+      onChanged();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  const list = backups.value?.backups ?? [];
+  return (
+    <section class="card" aria-labelledby="backups-title">
+      <h2 id="backups-title">Manage Storage: backups</h2>
+      {backups.error && <p class="error">{backups.error}</p>}
+      {!backups.loading && backups.value === null && !backups.error && (
+        <p class="muted" data-testid="backups-unavailable">
+          Backups are not available on this server yet.
+        </p>
+      )}
+      {backups.value !== null && list.length === 0 && <p class="muted">No device backups.</p>}
+      {list.length > 0 && (
+        <ul class="rows">
+          {list.map((b) => (
+            <li key={b.id} class="row">
+              <div class="grow">
+                <strong>{b.deviceName ?? b.name ?? 'Backup'}</strong>
+                <div class="muted">{b.createdAt !== undefined ? formatDate(b.createdAt) : b.id}</div>
+              </div>
+              <div class="num">
+                {b.bytes !== undefined && formatBytes(b.bytes)}
+                {b.freesBytes !== undefined && <div class="muted">frees {formatBytes(b.freesBytes)}</div>}
+              </div>
+              <button type="button" class="danger" onClick={() => setDoomed(b)} aria-label={`Delete backup from ${b.createdAt !== undefined ? formatDate(b.createdAt) : b.id}`}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <ConfirmDialog
+        open={doomed !== null}
+        title="Delete this backup?"
+        confirmLabel="Delete backup"
+        onCancel={() => setDoomed(null)}
+        onConfirm={() => doomed && void remove(doomed)}
+      >
+        <p>
+          The backup {doomed?.createdAt !== undefined ? `from ${formatDate(doomed.createdAt)}` : ''} is deleted from the cloud for good
+          {doomed?.freesBytes !== undefined ? `, freeing ${formatBytes(doomed.freesBytes)}` : ''}. Devices are not affected.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function itemName(item: StorageItem): string {
+  return `${serviceLabel(item.zone)} · ${item.id}`;
+}
+
+export function StoragePage() {
+  const report = useLoad(() => api<StorageResponse>('GET', '/v1/storage'));
+  const r = report.value;
+  return (
+    <>
+      <h1>Storage</h1>
+      {report.error && <p class="error">{report.error}</p>}
+      {r ? <StorageBar report={r} /> : <section class="card placeholder" aria-busy="true" />}
+      <Backups onChanged={() => void report.reload()} />
+      <section class="card" aria-labelledby="largest-title">
+        <h2 id="largest-title">Largest items</h2>
+        {r && r.largest.length === 0 && <p class="muted">Nothing stored yet.</p>}
+        <ul class="rows">
+          {r?.largest.map((item) => (
+            <li key={`${item.zone}/${item.id}`} class="row">
+              <span class="grow ellipsis" title={itemName(item)}>
+                {itemName(item)}
+              </span>
+              <span class="num">{formatBytes(item.bytes)}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </>
+  );
+}
