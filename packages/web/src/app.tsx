@@ -40,6 +40,8 @@ export function App() {
 
   async function signOut(): Promise<void> {
     await api('DELETE', '/v1/web/session').catch(() => undefined);
+    // The next person to sign in here starts from the top, not on the page the last one left open.
+    navigate('/');
     setSession({ state: 'signed-out', notice: 'You are signed out.' });
   }
 

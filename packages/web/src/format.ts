@@ -36,3 +36,11 @@ export const SERVICE_LABELS: Record<string, string> = {
   backups: 'Backups',
 };
 export const serviceLabel = (name: string): string => SERVICE_LABELS[name] ?? name;
+
+/** "Chrome on Linux", "Nimbus app" — a user agent the way a person would name it. */
+export function describeAgent(agent: string | null): string {
+  if (agent === null || agent === '' || /^node|nimbus/i.test(agent)) return 'Nimbus app';
+  const browser = /Edg\//.test(agent) ? 'Edge' : /Firefox\//.test(agent) ? 'Firefox' : /Chrom(e|ium)\//.test(agent) ? 'Chrome' : /Safari\//.test(agent) ? 'Safari' : 'a browser';
+  const system = /Android/.test(agent) ? 'Android' : /iPhone|iPad/.test(agent) ? 'iOS' : /Mac OS X/.test(agent) ? 'macOS' : /Windows/.test(agent) ? 'Windows' : /Linux/.test(agent) ? 'Linux' : null;
+  return system ? `${browser} on ${system}` : browser;
+}

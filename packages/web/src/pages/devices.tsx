@@ -15,7 +15,7 @@ const STATE_LABELS: Record<string, string> = {
 
 function StateBadge({ device }: { device: DeviceStatus }) {
   const state = device.state;
-  if (state === null) return <span class="badge">{device.current ? 'This browser' : 'No status reported'}</span>;
+  if (state === null) return device.current ? null : <span class="badge">No status reported</span>;
   return <span class={`badge badge-${state}`}>{STATE_LABELS[state] ?? state}</span>;
 }
 

@@ -4,7 +4,7 @@ import type { AccountView, SignInView, TwoFactorSetupResponse } from '@nimbus/pr
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api';
 import { useLoad } from '../components/use-load';
-import { formatDate } from '../format';
+import { describeAgent, formatDate } from '../format';
 
 function ChangePassword() {
   const [current, setCurrent] = useState('');
@@ -124,7 +124,9 @@ function RecentSignIns() {
           <li key={s.sessionId} class="row">
             <div class="grow">
               <strong>{s.deviceName}</strong>
-              <div class="muted ellipsis">{[s.ip, s.userAgent].filter(Boolean).join(' · ')}</div>
+              <div class="muted ellipsis" title={s.userAgent ?? undefined}>
+                {[describeAgent(s.userAgent), s.ip].filter(Boolean).join(' · ')}
+              </div>
             </div>
             <div class="num">
               {formatDate(s.createdAt)}

@@ -1,10 +1,11 @@
 // Storage: the bar by service (warning above 90 %), Manage Storage with backups, and the largest items.
-import type { StorageItem, StorageResponse } from '@nimbus/protocol';
+import type { NimbusRecord, StorageItem, StorageResponse } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { api, errorText, optionalApi } from '../api';
 import { ConfirmDialog } from '../components/confirm';
 import { useLoad } from '../components/use-load';
 import { formatBytes, formatDate, serviceLabel } from '../format';
+import { getProp } from '../vcard';
 
 /** A backup as GET /v1/backups lists it (fields beyond id are shown when present). */
 export interface BackupView {
@@ -25,7 +26,7 @@ function StorageBar({ report }: { report: StorageResponse }) {
   const percent = Math.min(100, (report.usedBytes / quota) * 100);
   return (
     <section class="card" aria-labelledby="storage-title">
-      <h2 id="storage-title">Storage</h2>
+      <h2 id="storage-title">Account storage</h2>
       <p class="figure">
         {formatBytes(report.usedBytes)} of {formatBytes(report.quotaBytes)} used
       </p>
@@ -127,13 +128,32 @@ function Backups({ onChanged }: { onChanged: () => void }) {
   );
 }
 
-function itemName(item: StorageItem): string {
-  return `${serviceLabel(item.zone)} · ${item.id}`;
+/** What a person calls an item: its file name, or a contact's name; the record id only as a last resort. */
+async function itemName(item: StorageItem): Promise<string> {
+  try {
+    const record = await api<NimbusRecord>('GET', `/v1/records/${encodeURIComponent(item.zone)}/${encodeURIComponent(item.id)}`);
+    const data = record.data ?? {};
+    const vcard = data['vcard'];
+    if (typeof vcard === 'string' && getProp(vcard, 'FN') !== '') return getProp(vcard, 'FN');
+    for (const key of ['path', 'name']) {
+      const value = data[key];
+      if (typeof value === 'string') return value;
+    }
+  } catch {
+    // Deleted meanwhile, or unreadable: the id still identifies it.
+  }
+  return item.id;
+}
+
+async function loadReport(): Promise<{ report: StorageResponse; names: string[] }> {
+  const report = await api<StorageResponse>('GET', '/v1/storage');
+  return { report, names: await Promise.all(report.largest.map(itemName)) };
 }
 
 export function StoragePage() {
-  const report = useLoad(() => api<StorageResponse>('GET', '/v1/storage'));
-  const r = report.value;
+  const report = useLoad(loadReport);
+  const r = report.value?.report;
+  const names = report.value?.names ?? [];
   return (
     <>
       <h1>Storage</h1>
@@ -144,11 +164,12 @@ export function StoragePage() {
         <h2 id="largest-title">Largest items</h2>
         {r && r.largest.length === 0 && <p class="muted">Nothing stored yet.</p>}
         <ul class="rows">
-          {r?.largest.map((item) => (
+          {r?.largest.map((item, i) => (
             <li key={`${item.zone}/${item.id}`} class="row">
-              <span class="grow ellipsis" title={itemName(item)}>
-                {itemName(item)}
+              <span class="grow ellipsis" title={names[i]}>
+                {names[i]}
               </span>
+              <span class="muted">{serviceLabel(item.zone)}</span>
               <span class="num">{formatBytes(item.bytes)}</span>
             </li>
           ))}
