@@ -1,14 +1,14 @@
 // The dashboard in a real Chromium against a real `nimbus serve`, as a new user would try it: create an account,
 // look at each page, edit a note and a contact that a real device then finds in its library, turn on two-factor
 // authentication with the QR code's secret and sign in again with a code.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEWPORTS, launchChromium, screenshot } from './testing/browser.js';
-import { Device } from './testing/device.js';
+import { Device, tinyJpeg } from './testing/device.js';
 import { spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
 const email = 'dash@example.org';
@@ -101,6 +101,48 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     expect(card).toContain('EMAIL:ada@example.org');
   });
 
+  it('shows the device’s photos as a grid and opens the original', async () => {
+    await device.write('Photos/beach.jpg', tinyJpeg('beach'));
+    await device.sync();
+    await nav('Photos').click();
+    const tile = page.getByRole('button', { name: 'Open beach.jpg' });
+    await tile.waitFor();
+    // The thumbnail's bytes came through the cookie session and decoded as an image.
+    await expect.poll(() => tile.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await screenshot(page, 'photos');
+    await tile.click();
+    await page.getByRole('region', { name: 'beach.jpg' }).locator('img').waitFor();
+    await page.getByRole('button', { name: 'Back to all photos' }).click();
+  });
+
+  it('uploads to Drive with progress, makes a folder, downloads and deletes — and the device follows', async () => {
+    await device.write('Drive/report.txt', 'quarterly numbers\n');
+    await device.sync();
+    await nav('Drive').click();
+    await page.getByText('report.txt').waitFor();
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download report.txt' }).click();
+    const saved = await (await download).path();
+    expect(await readFile(saved, 'utf8')).toBe('quarterly numbers\n');
+
+    await page.getByPlaceholder('New folder name').fill('Trips');
+    await page.getByRole('button', { name: 'New folder' }).click();
+    await page.getByRole('button', { name: 'Trips', exact: true }).click();
+    await page.getByLabel('Upload files').setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('day 1: museum\n') });
+    await page.getByText('Uploaded plan.txt.').waitFor();
+    await screenshot(page, 'drive');
+    await device.sync();
+    expect(await device.read('Drive/Trips/plan.txt')).toBe('day 1: museum\n');
+
+    await page.getByRole('button', { name: 'Drive', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete report.txt' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Deleted report.txt.').waitFor();
+    await device.sync();
+    expect(await device.exists('Drive/report.txt')).toBe(false);
+  });
+
   it('lists the devices, the services and the storage used', async () => {
     await nav('Devices').click();
     await page.getByRole('heading', { name: 'laptop' }).waitFor();
@@ -112,11 +154,13 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     await nav('Storage').click();
     const largest = page.getByRole('region', { name: 'Largest items' });
     await largest.getByText('Groceries.md').waitFor();
+    await largest.getByText('Trips/plan.txt').waitFor();
     await largest.getByText('Ada Lovelace').waitFor();
     // The bar has a segment per service in use, as wide as its share.
     expect(await page.locator('.bar .seg-notes').count()).toBe(1);
     expect(await page.locator('.bar .seg-contacts').count()).toBe(1);
-    expect(await page.locator('.bar .seg-photos').count()).toBe(0);
+    expect(await page.locator('.bar .seg-photos').count()).toBe(1);
+    expect(await page.locator('.bar .seg-keychain').count()).toBe(0);
     await screenshot(page, 'storage');
     await page.setViewportSize(VIEWPORTS.phone);
     await screenshot(page, 'storage-phone');

@@ -1,12 +1,15 @@
 // The dashboard: who is signed in (asked of the server through the cookie), then the page for the path.
 import type { AccountView } from '@nimbus/protocol';
+import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, setSignedOutHandler } from './api';
 import { Layout, SECTIONS } from './components/layout';
 import { AppsPage } from './pages/apps';
 import { ContactsPage } from './pages/contacts';
 import { DevicesPage } from './pages/devices';
+import { DrivePage } from './pages/drive';
 import { NotesPage } from './pages/notes';
+import { PhotosPage } from './pages/photos';
 import { SecurityPage } from './pages/security';
 import { SignInPage } from './pages/sign-in';
 import { StoragePage } from './pages/storage';
@@ -50,25 +53,21 @@ export function App() {
     return <SignInPage notice={session.notice} onSignedIn={(account) => setSession({ state: 'signed-in', account })} />;
   }
   const account = session.account;
+  const pages: Record<string, () => JSX.Element> = {
+    '/devices': () => <DevicesPage />,
+    '/apps': () => <AppsPage />,
+    '/security': () => (
+      <SecurityPage account={account} onAccountChanged={() => void loadAccount()} onSignedOutEverywhere={() => void signOut()} />
+    ),
+    '/notes': () => <NotesPage />,
+    '/contacts': () => <ContactsPage />,
+    '/photos': () => <PhotosPage />,
+    '/drive': () => <DrivePage />,
+  };
+  const page = pages[path] ?? (() => <StoragePage />);
   return (
     <Layout account={account} path={path} onSignOut={() => void signOut()}>
-      {path === '/devices' ? (
-        <DevicesPage />
-      ) : path === '/apps' ? (
-        <AppsPage />
-      ) : path === '/security' ? (
-        <SecurityPage
-          account={account}
-          onAccountChanged={() => void loadAccount()}
-          onSignedOutEverywhere={() => void signOut()}
-        />
-      ) : path === '/notes' ? (
-        <NotesPage />
-      ) : path === '/contacts' ? (
-        <ContactsPage />
-      ) : (
-        <StoragePage />
-      )}
+      {page()}
     </Layout>
   );
 }

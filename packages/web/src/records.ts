@@ -40,8 +40,15 @@ export function writeProblem(result: WriteResult): string | null {
   }
 }
 
-/** A new record id, unique like the ids devices make. */
-export const newRecordId = (): string => crypto.randomUUID();
+/** A new record id, unique like the ids devices make (a v4 UUID; randomUUID only exists over HTTPS and on localhost). */
+export function newRecordId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** A name usable as a file name on every device: no slashes, control characters or leading dots. */
 export function safeFileName(title: string): string {

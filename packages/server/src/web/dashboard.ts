@@ -26,7 +26,10 @@ function webPackageDist(): string | null {
   }
 }
 
-/** Headers for the page itself: no framing (clickjacking), scripts only from here, nothing leaks in Referer. */
+/**
+ * Headers for the page itself: no framing (clickjacking), scripts only from here, no Referer to other sites.
+ * Not `no-referrer`: under it the Fetch standard sends `Origin: null` on the page's own writes, which csrf.ts refuses.
+ */
 function pageHeaders(reply: FastifyReply): FastifyReply {
   return reply.headers({
     'cache-control': 'no-cache',
@@ -34,7 +37,7 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
       "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    'referrer-policy': 'same-origin',
   });
 }
 

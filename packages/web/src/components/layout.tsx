@@ -12,6 +12,8 @@ export const SECTIONS = [
   { path: '/security', label: 'Security' },
   { path: '/notes', label: 'Notes' },
   { path: '/contacts', label: 'Contacts' },
+  { path: '/photos', label: 'Photos' },
+  { path: '/drive', label: 'Drive' },
 ] as const;
 
 export function Layout(props: { account: AccountView; path: string; onSignOut: () => void; children: ComponentChildren }) {
