@@ -73,9 +73,9 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
 }
 
 /** Like api(), but a route this server does not have (404 NOT_FOUND "no route …") answers null. */
-export async function optionalApi<T>(method: string, path: string, body?: unknown): Promise<T | null> {
+export async function optionalApi<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
   try {
-    return await api<T>(method, path, body);
+    return await api<T>(method, path, body, signal);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && /^no route /.test(error.message)) return null;
     throw error;

@@ -1,5 +1,6 @@
-// The account's devices and their sync status, polled for every page (the banner) and the Devices page.
-// GET /v1/devices carries each device's reported state; a server without it falls back to GET /v1/sessions.
+// The account's devices and their sync status, for every page (the banner) and the Devices page. GET /v1/devices
+// carries each device's last report; with `since=REVISION&wait=N` it answers as soon as anything changes, so a
+// device that resumes clears the banner at once. A server without that route falls back to GET /v1/sessions.
 import type { DeviceView, SyncFailure } from '@nimbus/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { api, optionalApi } from './api';
@@ -13,6 +14,8 @@ export interface DeviceStatus {
   /** idle · syncing · paused · signed_out, as the device last reported; null when it never did. */
   state: string | null;
   failure: SyncFailure | null;
+  /** The line `nimbus status` shows on that device (cause and fix in plain words). */
+  banner: string | null;
   reportedAt: number | null;
 }
 
@@ -22,69 +25,89 @@ export interface DevicesSnapshot {
   statusReported: boolean;
 }
 
-type Reported = Partial<DeviceView> & {
-  id?: string;
-  name?: string;
-  state?: string | null;
+/** What a device reports (protocol's DeviceStatusView), as far as the page reads it. */
+interface ReportedStatus {
+  state?: string;
   failure?: SyncFailure | null;
-  reportedAt?: number | null;
-  status?: { state?: string | null; failure?: SyncFailure | null; reportedAt?: number | null } | null;
-};
+  banner?: string;
+  reportedAt?: number;
+}
+type Listed = DeviceView & { status?: ReportedStatus | null };
 
-function normalize(d: Reported): DeviceStatus {
+function normalize(d: Listed): DeviceStatus {
   return {
-    sessionId: d.sessionId ?? d.id ?? '',
-    deviceName: d.deviceName ?? d.name ?? 'unnamed device',
-    lastSeenAt: d.lastSeenAt ?? 0,
-    createdAt: d.createdAt ?? null,
-    current: d.current ?? false,
-    state: d.status?.state ?? d.state ?? null,
-    failure: d.status?.failure ?? d.failure ?? null,
-    reportedAt: d.status?.reportedAt ?? d.reportedAt ?? null,
+    sessionId: d.sessionId,
+    deviceName: d.deviceName,
+    lastSeenAt: d.lastSeenAt,
+    createdAt: d.createdAt,
+    current: d.current,
+    state: d.status?.state ?? null,
+    failure: d.status?.failure ?? null,
+    banner: d.status?.banner ?? null,
+    reportedAt: d.status?.reportedAt ?? null,
   };
 }
 
-export async function loadDevices(): Promise<DevicesSnapshot> {
-  const reported = await optionalApi<{ devices: Reported[] }>('GET', '/v1/devices');
-  if (reported) return { devices: reported.devices.map(normalize), statusReported: true };
-  const sessions = await api<{ devices: DeviceView[] }>('GET', '/v1/sessions');
-  return { devices: sessions.devices.map(normalize), statusReported: false };
-}
-
-/** How often the status is read again: a resumed device clears the banner within this, with no reload. */
-const POLL_MS = 4000;
+/** Long-poll length: short enough that a dropped connection is noticed soon. */
+const WAIT_SECONDS = 25;
+/** Between reads when the server cannot long-poll (or a read failed). */
+const RETRY_MS = 5000;
 
 let snapshot: DevicesSnapshot | null = null;
+let revision: string | undefined;
 const listeners = new Set<(s: DevicesSnapshot) => void>();
-let timer: ReturnType<typeof setTimeout> | undefined;
+let running: AbortController | null = null;
 
-async function poll(): Promise<void> {
-  clearTimeout(timer);
-  try {
-    snapshot = await loadDevices();
-    for (const listener of listeners) listener(snapshot);
-  } catch {
-    // Signed out or offline: the next poll tries again; the page shows its own errors.
+async function read(signal: AbortSignal): Promise<boolean> {
+  const query = revision === undefined ? '' : `?since=${encodeURIComponent(revision)}&wait=${WAIT_SECONDS}`;
+  const listed = await optionalApi<{ devices: Listed[]; revision?: string }>('GET', `/v1/devices${query}`, undefined, signal);
+  if (listed) {
+    revision = listed.revision;
+    snapshot = { devices: listed.devices.map(normalize), statusReported: true };
+  } else {
+    const sessions = await api<{ devices: DeviceView[] }>('GET', '/v1/sessions', undefined, signal);
+    snapshot = { devices: sessions.devices.map(normalize), statusReported: false };
   }
-  if (listeners.size > 0) timer = setTimeout(() => void poll(), POLL_MS);
+  for (const listener of listeners) listener(snapshot);
+  return revision !== undefined;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Reads until nobody listens: back to back while the server long-polls, every few seconds otherwise. */
+function start(): void {
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  void (async () => {
+    revision = undefined;
+    while (!controller.signal.aborted) {
+      const longPolled = await read(controller.signal).catch(() => false);
+      if (!longPolled) await sleep(RETRY_MS, controller.signal);
+    }
+  })();
 }
 
 /** Asks again now (after signing a device out, say). */
 export function refreshDevices(): void {
-  void poll();
+  if (listeners.size > 0) start();
 }
 
 export function useDevices(): DevicesSnapshot | null {
   const [value, setValue] = useState(snapshot);
   useEffect(() => {
     listeners.add(setValue);
-    if (listeners.size === 1) void poll();
-    const onFocus = (): void => void poll();
-    addEventListener('focus', onFocus);
+    if (listeners.size === 1) start();
     return () => {
       listeners.delete(setValue);
-      removeEventListener('focus', onFocus);
-      if (listeners.size === 0) clearTimeout(timer);
+      if (listeners.size === 0) {
+        running?.abort();
+        running = null;
+      }
     };
   }, []);
   return value;

@@ -1,5 +1,6 @@
 // Apps using Nimbus: each service on or off for the whole account, and whether it may use cellular data.
-// Devices pick the account's settings up at their next sync (GET/PUT /v1/account/services).
+// Devices pick the account's settings up at their next sync (GET/PUT /v1/account/services: the answer is every
+// service's {enabled, cellular}; a PUT carries only what changes, e.g. {"photos": {"enabled": false}}).
 import { useState } from 'preact/hooks';
 import { api, errorText, optionalApi } from '../api';
 import { Switch } from '../components/switch';
@@ -24,10 +25,10 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 export function AppsPage() {
-  const loaded = useLoad(() => optionalApi<{ services: ServiceSettings }>('GET', '/v1/account/services'));
+  const loaded = useLoad(() => optionalApi<ServiceSettings>('GET', '/v1/account/services'));
   const [settings, setSettings] = useState<ServiceSettings | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const current = settings ?? loaded.value?.services ?? null;
+  const current = settings ?? loaded.value ?? null;
   const unavailable = !loaded.loading && loaded.value === null && loaded.error === null;
 
   async function change(service: string, patch: Partial<ServiceSetting>): Promise<void> {
@@ -36,8 +37,7 @@ export function AppsPage() {
     const next = { ...current, [service]: { ...before, ...patch } };
     setSettings(next);
     try {
-      const saved = await api<{ services: ServiceSettings }>('PUT', '/v1/account/services', { services: { [service]: next[service] } });
-      setSettings(saved.services);
+      setSettings(await api<ServiceSettings>('PUT', '/v1/account/services', { [service]: patch }));
       setError(null);
     } catch (e) {
       setSettings(current);

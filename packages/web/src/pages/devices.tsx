@@ -25,7 +25,7 @@ function PausedDetail({ device }: { device: DeviceStatus }) {
   return (
     <div class="paused-detail" data-testid="device-failure">
       <p>
-        <strong>{failure.message}</strong> <span class="muted">({failure.cause})</span>
+        <strong>{device.banner ?? failure.message}</strong> <span class="muted">({failure.cause})</span>
       </p>
       {failure.affects.length > 0 && <p class="muted">Waiting: {failure.affects.map(serviceLabel).join(', ')}</p>}
       {failure.remedies.length > 0 && (
@@ -90,7 +90,10 @@ export function DevicesPage() {
                   {d.deviceName}
                   {d.current && <span class="muted"> (this browser)</span>}
                 </h2>
-                <div class="muted">Last seen {timeAgo(d.lastSeenAt)}</div>
+                <div class="muted">
+                  Last seen {timeAgo(d.lastSeenAt)}
+                  {d.reportedAt !== null && d.state !== null && ` · status from ${timeAgo(d.reportedAt)}`}
+                </div>
               </div>
               <StateBadge device={d} />
               {!d.current && (

@@ -7,15 +7,24 @@ import { useLoad } from '../components/use-load';
 import { formatBytes, formatDate, serviceLabel } from '../format';
 import { getProp } from '../vcard';
 
-/** A backup as GET /v1/backups lists it (fields beyond id are shown when present). */
+/** A backup snapshot as GET /v1/backups lists it (protocol's SnapshotView, without its manifest). */
 export interface BackupView {
   id: string;
-  createdAt?: number;
-  bytes?: number;
-  /** What deleting it frees: less than `bytes` when it shares data with other backups. */
-  freesBytes?: number;
-  deviceName?: string;
-  name?: string;
+  createdAt: number;
+  /** The device that made it. */
+  host: string;
+  sources: string[];
+  fileCount: number;
+  /** Bytes of the files it holds (before dedupe). */
+  totalBytes: number;
+  /** What deleting it alone would free now (the bytes no other snapshot shares). */
+  freesBytes: number;
+}
+
+interface BackupList {
+  snapshots: BackupView[];
+  /** Snapshots the server removed by itself (retention policy, a nearly full account). */
+  pruned?: { id: string; createdAt: number; removedAt: number; freedBytes: number; reason: string }[];
 }
 
 const SERVICE_ORDER = ['photos', 'drive', 'backups', 'notes', 'contacts', 'keychain'];
@@ -61,15 +70,17 @@ function StorageBar({ report }: { report: StorageResponse }) {
 }
 
 function Backups({ onChanged }: { onChanged: () => void }) {
-  const backups = useLoad(() => optionalApi<{ backups: BackupView[] }>('GET', '/v1/backups'));
+  const backups = useLoad(() => optionalApi<BackupList>('GET', '/v1/backups'));
   const [doomed, setDoomed] = useState<BackupView | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [freed, setFreed] = useState<string | null>(null);
 
   async function remove(backup: BackupView): Promise<void> {
     setDoomed(null);
     try {
-      await api('DELETE', `/v1/backups/${encodeURIComponent(backup.id)}`);
+      const { freedBytes } = await api<{ freedBytes: number }>('DELETE', `/v1/backups/${encodeURIComponent(backup.id)}`);
       setError(null);
+      setFreed(`Deleted the backup from ${formatDate(backup.createdAt)}: ${formatBytes(freedBytes)} freed.`);
       await backups.reload();
       onChanged();
     } catch (e) {
@@ -77,7 +88,8 @@ function Backups({ onChanged }: { onChanged: () => void }) {
     }
   }
 
-  const list = backups.value?.backups ?? [];
+  const list = backups.value?.snapshots ?? [];
+  const pruned = backups.value?.pruned ?? [];
   return (
     <section class="card" aria-labelledby="backups-title">
       <h2 id="backups-title">Manage Storage: backups</h2>
@@ -93,19 +105,32 @@ function Backups({ onChanged }: { onChanged: () => void }) {
           {list.map((b) => (
             <li key={b.id} class="row">
               <div class="grow">
-                <strong>{b.deviceName ?? b.name ?? 'Backup'}</strong>
-                <div class="muted">{b.createdAt !== undefined ? formatDate(b.createdAt) : b.id}</div>
+                <strong>{b.host}</strong> <span class="muted">{formatDate(b.createdAt)}</span>
+                <div class="muted ellipsis">
+                  {b.fileCount} files from {b.sources.join(', ') || 'the device'}
+                </div>
               </div>
               <div class="num">
-                {b.bytes !== undefined && formatBytes(b.bytes)}
-                {b.freesBytes !== undefined && <div class="muted">frees {formatBytes(b.freesBytes)}</div>}
+                {formatBytes(b.totalBytes)}
+                <div class="muted">frees {formatBytes(b.freesBytes)}</div>
               </div>
-              <button type="button" class="danger" onClick={() => setDoomed(b)} aria-label={`Delete backup from ${b.createdAt !== undefined ? formatDate(b.createdAt) : b.id}`}>
+              <button type="button" class="danger" onClick={() => setDoomed(b)} aria-label={`Delete the backup of ${b.host} from ${formatDate(b.createdAt)}`}>
                 Delete
               </button>
             </li>
           ))}
         </ul>
+      )}
+      {pruned.length > 0 && (
+        <p class="muted">
+          Removed automatically: {pruned.length} older backup{pruned.length === 1 ? '' : 's'} (latest {formatDate(pruned[0]?.removedAt ?? 0)}, by the
+          retention policy or to make room).
+        </p>
+      )}
+      {backups.value !== null && (
+        <p class="success" role="status">
+          {freed ?? ''}
+        </p>
       )}
       {error && (
         <p class="error" role="alert">
@@ -120,8 +145,8 @@ function Backups({ onChanged }: { onChanged: () => void }) {
         onConfirm={() => doomed && void remove(doomed)}
       >
         <p>
-          The backup {doomed?.createdAt !== undefined ? `from ${formatDate(doomed.createdAt)}` : ''} is deleted from the cloud for good
-          {doomed?.freesBytes !== undefined ? `, freeing ${formatBytes(doomed.freesBytes)}` : ''}. Devices are not affected.
+          The backup of {doomed?.host} from {doomed ? formatDate(doomed.createdAt) : ''} is deleted from the cloud for good, freeing{' '}
+          {formatBytes(doomed?.freesBytes ?? 0)}. The files on your devices are not touched.
         </p>
       </ConfirmDialog>
     </section>
