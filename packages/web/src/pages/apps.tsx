@@ -68,16 +68,21 @@ export function AppsPage() {
                 <strong>{serviceLabel(service)}</strong>
                 <div class="muted">{DESCRIPTIONS[service]}</div>
               </div>
-              <label class="switch-label">
-                <span class="muted">Cellular</span>
-                <Switch
-                  label={`Use cellular data for ${serviceLabel(service)}`}
-                  checked={s?.cellular ?? false}
-                  disabled={!s || !s.enabled}
-                  onChange={(on) => void change(service, { cellular: on })}
-                />
-              </label>
-              <Switch label={serviceLabel(service)} checked={s?.enabled ?? false} disabled={!s} onChange={(on) => void change(service, { enabled: on })} />
+              <div class="switches">
+                <label class="switch-label">
+                  <span class="muted">Sync</span>
+                  <Switch label={serviceLabel(service)} checked={s?.enabled ?? false} disabled={!s} onChange={(on) => void change(service, { enabled: on })} />
+                </label>
+                <label class="switch-label">
+                  <span class="muted">Cellular</span>
+                  <Switch
+                    label={`Use cellular data for ${serviceLabel(service)}`}
+                    checked={(s?.enabled ?? false) && (s?.cellular ?? false)}
+                    disabled={!s || !s.enabled}
+                    onChange={(on) => void change(service, { cellular: on })}
+                  />
+                </label>
+              </div>
             </li>
           );
         })}

@@ -5,6 +5,7 @@ import { api, errorText } from '../api';
 import { ConfirmDialog } from '../components/confirm';
 import { refreshDevices, useDevices, type DeviceStatus } from '../device-status';
 import { serviceLabel, timeAgo } from '../format';
+import { onLinkClick } from '../router';
 
 const STATE_LABELS: Record<string, string> = {
   idle: 'Up to date',
@@ -35,7 +36,7 @@ function PausedDetail({ device }: { device: DeviceStatus }) {
             {failure.remedies.map((r) => (
               <li key={r.id}>
                 {r.text}
-                {r.command && (
+                {r.command && !r.text.includes(r.command) && (
                   <>
                     {' '}
                     <code>{r.command}</code>
@@ -45,6 +46,14 @@ function PausedDetail({ device }: { device: DeviceStatus }) {
             ))}
           </ol>
         </>
+      )}
+      {failure.family === 'storage' && (
+        <p>
+          <a href="/storage" onClick={onLinkClick}>
+            Manage Storage
+          </a>{' '}
+          — delete old backups or large items here.
+        </p>
       )}
       <p class="muted">It resumes by itself once the cause is gone.</p>
     </div>

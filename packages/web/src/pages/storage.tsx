@@ -1,9 +1,10 @@
 // Storage: the bar by service (warning above 90 %), Manage Storage with backups, and the largest items.
 import type { NimbusRecord, StorageItem, StorageResponse } from '@nimbus/protocol';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, optionalApi } from '../api';
 import { ConfirmDialog } from '../components/confirm';
 import { useLoad } from '../components/use-load';
+import { useDevices, type DevicesSnapshot } from '../device-status';
 import { formatBytes, formatDate, serviceLabel } from '../format';
 import { getProp } from '../vcard';
 
@@ -107,7 +108,7 @@ function Backups({ onChanged }: { onChanged: () => void }) {
               <div class="grow">
                 <strong>{b.host}</strong> <span class="muted">{formatDate(b.createdAt)}</span>
                 <div class="muted ellipsis">
-                  {b.fileCount} files from {b.sources.join(', ') || 'the device'}
+                  {b.fileCount} file{b.fileCount === 1 ? '' : 's'} from {b.sources.join(', ') || 'the device'}
                 </div>
               </div>
               <div class="num">
@@ -175,8 +176,20 @@ async function loadReport(): Promise<{ report: StorageResponse; names: string[] 
   return { report, names: await Promise.all(report.largest.map(itemName)) };
 }
 
+/** Changes whenever a device reports something new: its uploads may have changed what is used. */
+function devicesKey(snapshot: DevicesSnapshot | null): string {
+  return snapshot?.devices.map((d) => `${d.sessionId}:${d.state}:${d.reportedAt}`).join(',') ?? '';
+}
+
 export function StoragePage() {
   const report = useLoad(loadReport);
+  const devices = devicesKey(useDevices());
+  const seen = useRef(devices);
+  useEffect(() => {
+    if (seen.current === devices) return;
+    seen.current = devices;
+    void report.reload();
+  }, [devices, report]);
   const r = report.value?.report;
   const names = report.value?.names ?? [];
   return (
