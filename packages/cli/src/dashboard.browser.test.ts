@@ -13,6 +13,7 @@ import { spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
 const email = 'dash@example.org';
 const password = 'dashboard passphrase';
+const newPassword = 'a new dashboard passphrase';
 
 describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
   let server: SpawnedServer;
@@ -169,6 +170,21 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.setViewportSize(VIEWPORTS.desktop);
   });
 
+  it('changes the password: the page says other devices must sign in again, and the device must', async () => {
+    await nav('Security').click();
+    const form = page.getByRole('form', { name: 'Change password' });
+    expect(await form.innerText()).toContain('Your other devices will have to sign in again');
+    await form.getByLabel('Current password').fill(password);
+    await form.getByLabel('New password').fill(newPassword);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByText('Password changed. 1 other device must sign in again.').waitFor();
+    const revoked = await device.cli(['sync']);
+    expect(revoked.code).toBe(3);
+    expect(revoked.stdout + revoked.stderr).toMatch(/password was changed/i);
+    await device.login(server.url, email, newPassword);
+    await device.sync();
+  });
+
   it('turns on two-factor authentication with the QR code’s secret, then signs in with a code', async () => {
     await nav('Security').click();
     await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
@@ -184,14 +200,15 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in to Nimbus' }).waitFor();
     await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Password').fill(newPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
     await screenshot(page, 'sign-in-code');
     // Each code is good once: enrolment used this period's, so sign in with the next period's (the server accepts
     // one period either side for phones whose clocks drift).
     await page.getByLabel('Code').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    // By keyboard, as many people do: Enter submits the code.
+    await page.getByLabel('Code').press('Enter');
     await page.getByRole('heading', { name: 'Storage', level: 1 }).waitFor();
 
     // The recent sign-ins list this browser's sign-ins; the device was signed out when 2FA went on.

@@ -3,6 +3,7 @@
 import type { AccountView, SignInView, TwoFactorSetupResponse } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api';
+import { ConfirmDialog } from '../components/confirm';
 import { useLoad } from '../components/use-load';
 import { describeAgent, formatDate } from '../format';
 
@@ -141,8 +142,10 @@ function RecentSignIns() {
 
 export function SecurityPage(props: { account: AccountView; onAccountChanged: () => void; onSignedOutEverywhere: () => void }) {
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
 
   async function signOutEverywhere(): Promise<void> {
+    setConfirming(false);
     try {
       await api('POST', '/v1/sessions/sign-out', { scope: 'all' });
       props.onSignedOutEverywhere();
@@ -159,7 +162,7 @@ export function SecurityPage(props: { account: AccountView; onAccountChanged: ()
       <section class="card" aria-labelledby="everywhere-title">
         <h2 id="everywhere-title">Sign out everywhere</h2>
         <p class="muted">Every device and browser, this one included, must sign in again. Their files stay on them.</p>
-        <button type="button" class="danger" onClick={() => void signOutEverywhere()}>
+        <button type="button" class="danger" onClick={() => setConfirming(true)}>
           Sign out everywhere
         </button>
         {error && (
@@ -169,6 +172,15 @@ export function SecurityPage(props: { account: AccountView; onAccountChanged: ()
         )}
       </section>
       <RecentSignIns />
+      <ConfirmDialog
+        open={confirming}
+        title="Sign out everywhere?"
+        confirmLabel="Sign out everywhere"
+        onCancel={() => setConfirming(false)}
+        onConfirm={() => void signOutEverywhere()}
+      >
+        <p>Every device and this browser are signed out. Each needs your password (and code) to sign in again.</p>
+      </ConfirmDialog>
     </>
   );
 }
