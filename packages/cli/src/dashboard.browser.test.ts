@@ -196,6 +196,12 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Turn on', exact: true }).click();
     await page.getByTestId('tfa-on').waitFor();
     await screenshot(page, 'security');
+    await page.setViewportSize(VIEWPORTS.phone);
+    await screenshot(page, 'security-phone');
+    await nav('Drive').click();
+    await page.getByRole('button', { name: 'Trips', exact: true }).waitFor();
+    await screenshot(page, 'drive-phone');
+    await page.setViewportSize(VIEWPORTS.desktop);
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in to Nimbus' }).waitFor();

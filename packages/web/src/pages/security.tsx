@@ -171,7 +171,8 @@ export function SecurityPage(props: { account: AccountView; onAccountChanged: ()
           </p>
         )}
       </section>
-      <RecentSignIns />
+      {/* Read again when 2FA goes on: that ends the other sessions. */}
+      <RecentSignIns key={String(props.account.twoFactorEnabled)} />
       <ConfirmDialog
         open={confirming}
         title="Sign out everywhere?"
