@@ -334,32 +334,11 @@ export class ApiClient {
     signal?: AbortSignal,
     onBytes?: (bytes: number) => void,
   ): Promise<UploadChunkResponse> {
-    const path = `/v1/uploads/${encodeURIComponent(uploadId)}`;
-    const put = async (): Promise<UploadChunkResponse> => {
-      const url = `${this.server}${path}`;
-      const headers = { ...this.baseHeaders(), 'content-type': 'application/octet-stream', [UPLOAD_OFFSET_HEADER]: String(start) };
-      let response;
-      try {
-        response = await sendFileRange({ url, method: 'PUT', headers, file, start, end, signal, onBytes, lookup: this.lookup });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        throw this.unreachable(url, error);
-      }
-      const json = parseJsonText(response.text);
-      if (response.status < 200 || response.status > 299) throw this.failure(url, response.status, json);
-      const parsed = uploadChunkResponse.safeParse(json);
-      if (!parsed.success) throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, url, undefined, response.status);
-      return parsed.data;
-    };
-    this.requireSession();
-    const sentWith = this.tokens?.accessToken;
-    try {
-      return await put();
-    } catch (error) {
-      if (!isAccessTokenExpiry(error)) throw error;
-      if (this.tokens?.accessToken === sentWith) await this.refresh();
-      return put();
-    }
+    const url = `${this.server}/v1/uploads/${encodeURIComponent(uploadId)}`;
+    const headers = { 'content-type': 'application/octet-stream', [UPLOAD_OFFSET_HEADER]: String(start) };
+    return this.callOverHttp(url, uploadChunkResponse, signal, headers, (all) =>
+      sendFileRange({ url, method: 'PUT', headers: all, file, start, end, signal, onBytes, lookup: this.lookup }),
+    );
   }
 
   /** POST /v1/blobs/pack: many small blobs in one request, all stored or none (507 QUOTA_EXCEEDED when they do not fit). */
@@ -375,29 +354,48 @@ export class ApiClient {
   async sendBlobPack(entries: readonly BlobPackEntry[], bodies: readonly Uint8Array[], signal?: AbortSignal): Promise<BlobPackResponse> {
     const url = `${this.server}${BLOB_ROUTES.pack}`;
     const parts = encodeBlobPack(entries, bodies);
-    const post = async (): Promise<BlobPackResponse> => {
-      const headers = { ...this.baseHeaders(), 'content-type': BLOB_PACK_CONTENT_TYPE, accept: 'application/json' };
+    const headers = { 'content-type': BLOB_PACK_CONTENT_TYPE, accept: 'application/json' };
+    return this.callOverHttp(url, blobPackResponse, signal, headers, (all) => sendBuffers({ url, method: 'POST', headers: all, parts, signal, lookup: this.lookup }));
+  }
+
+  /**
+   * A signed-in request whose body node:http sends (`send` gets every header): answered like call() — error bodies as
+   * NimbusError, an unreachable server as TransportError, the answer checked by `schema`, the access token refreshed once.
+   */
+  private callOverHttp<S extends z.ZodType>(
+    url: string,
+    schema: S,
+    signal: AbortSignal | undefined,
+    headers: Record<string, string>,
+    send: (headers: Record<string, string>) => Promise<{ status: number; text: string }>,
+  ): Promise<z.output<S>> {
+    this.requireSession();
+    return this.withRefresh(async () => {
       let response;
       try {
-        response = await sendBuffers({ url, method: 'POST', headers, parts, signal, lookup: this.lookup });
+        response = await send({ ...this.baseHeaders(), ...headers });
       } catch (error) {
         if (signal?.aborted) throw error;
         throw this.unreachable(url, error);
       }
       const json = parseJsonText(response.text);
       if (response.status < 200 || response.status > 299) throw this.failure(url, response.status, json);
-      const parsed = blobPackResponse.safeParse(json);
+      const parsed = schema.safeParse(json);
       if (!parsed.success) throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, url, undefined, response.status);
       return parsed.data;
-    };
-    this.requireSession();
+    });
+  }
+
+  /** Runs `attempt` with the access token; when only that token ran out, refreshes once and runs it again. */
+  private async withRefresh<T>(attempt: () => Promise<T>): Promise<T> {
     const sentWith = this.tokens?.accessToken;
     try {
-      return await post();
+      return await attempt();
     } catch (error) {
       if (!isAccessTokenExpiry(error)) throw error;
+      // A concurrent call may have refreshed already; then the new token is simply tried.
       if (this.tokens?.accessToken === sentWith) await this.refresh();
-      return post();
+      return attempt();
     }
   }
 
@@ -424,16 +422,9 @@ export class ApiClient {
   }
 
   /** A non-JSON request (a blob download) with the same headers, errors and token refresh as call(). */
-  private async raw(options: RawOptions): Promise<Response> {
+  private raw(options: RawOptions): Promise<Response> {
     this.requireSession();
-    const sentWith = this.tokens?.accessToken;
-    try {
-      return await this.sendRaw(options);
-    } catch (error) {
-      if (!isAccessTokenExpiry(error)) throw error;
-      if (this.tokens?.accessToken === sentWith) await this.refresh();
-      return this.sendRaw(options);
-    }
+    return this.withRefresh(() => this.sendRaw(options));
   }
 
   private async sendRaw(options: RawOptions): Promise<Response> {
@@ -514,18 +505,8 @@ export class ApiClient {
   private async call<S extends z.ZodType>(options: CallOptions<S>): Promise<z.output<S>> {
     const withToken = options.auth === true || (options.auth === 'if-signed-in' && this.tokens !== undefined);
     if (options.auth === true) this.requireSession();
-    const sentWith = this.tokens?.accessToken;
-    try {
-      return await this.sendOnServerTime(options, withToken);
-    } catch (error) {
-      // Only the short-lived access token ran out: refresh once and try again, no person needed.
-      if (!withToken || !isAccessTokenExpiry(error)) {
-        throw error;
-      }
-      // A concurrent call may have refreshed already; then the new token is simply tried.
-      if (this.tokens?.accessToken === sentWith) await this.refresh();
-      return this.sendOnServerTime(options, withToken);
-    }
+    // Only the short-lived access token running out is retried (after a refresh), no person needed.
+    return withToken ? this.withRefresh(() => this.sendOnServerTime(options, true)) : this.sendOnServerTime(options, false);
   }
 
   /**
