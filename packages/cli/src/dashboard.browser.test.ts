@@ -86,6 +86,18 @@ describe('the dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.getByText('Saved. Your devices get it at their next sync.').waitFor();
     await device.sync();
     expect(await device.read('Notes/Ideas.md')).toBe('a web dashboard\n');
+
+    // A note deleted in the page (after a question) leaves the device too.
+    await page.getByPlaceholder('New note title').fill('Scratch');
+    await page.getByRole('button', { name: 'New note' }).click();
+    await page.getByLabel('Text of Scratch').waitFor();
+    await device.sync();
+    expect(await device.exists('Notes/Scratch.md')).toBe(true);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete note' }).click();
+    await page.getByText('Deleted “Scratch”.').waitFor();
+    await device.sync();
+    expect(await device.exists('Notes/Scratch.md')).toBe(false);
   });
 
   it('adds a contact that reaches the device as a vCard', async () => {

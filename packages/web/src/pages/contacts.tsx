@@ -2,7 +2,7 @@
 import type { NimbusRecord } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { errorText } from '../api';
-import { ConfirmDialog } from '../components/confirm';
+import { DeleteRecordDialog, deleteRecord, EditorFooter, type EditorMessage } from '../components/record-editor';
 import { useLoad } from '../components/use-load';
 import { loadZone, newRecordId, safeFileName, writeProblem, writeRecord } from '../records';
 import { getProp, newCard, setName, setProp } from '../vcard';
@@ -40,7 +40,7 @@ export function ContactsPage() {
   const contacts = useLoad(loadContacts);
   const [openId, setOpenId] = useState<string | null>(null);
   const [fields, setFields] = useState<Fields>({ fullName: '', email: '', phone: '' });
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<EditorMessage | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [creating, setCreating] = useState(false);
   const open = contacts.value?.find((c) => c.id === openId) ?? null;
@@ -72,14 +72,9 @@ export function ContactsPage() {
 
   async function remove(c: Contact): Promise<void> {
     setDeleting(false);
-    try {
-      const problem = writeProblem(await writeRecord({ zone: 'contacts', id: c.id, baseVersion: c.version, delete: true }));
-      setMessage(problem === null ? { ok: true, text: `Deleted ${displayName(c)}.` } : { ok: false, text: problem });
-      setOpenId(null);
-      await contacts.reload();
-    } catch (e) {
-      setMessage({ ok: false, text: errorText(e) });
-    }
+    setMessage(await deleteRecord('contacts', c, displayName(c)));
+    setOpenId(null);
+    await contacts.reload();
   }
 
   const editing = open !== null || creating;
@@ -126,34 +121,14 @@ export function ContactsPage() {
               {field('fullName', 'Name', 'text', 'off')}
               {field('email', 'Email', 'email', 'off')}
               {field('phone', 'Phone', 'tel', 'off')}
-              <p class={message?.ok ? 'success' : 'error'} role="status">
-                {message?.text ?? ''}
-              </p>
-              <div class="actions">
-                {open && (
-                  <button type="button" class="danger" onClick={() => setDeleting(true)}>
-                    Delete
-                  </button>
-                )}
-                <button type="submit" class="primary">
-                  Save
-                </button>
-              </div>
+              <EditorFooter message={message} onDelete={open ? () => setDeleting(true) : undefined} />
             </form>
           ) : (
             <p class="muted">{message?.text ?? 'Pick a contact to read or edit it.'}</p>
           )}
         </section>
       </div>
-      <ConfirmDialog
-        open={deleting}
-        title="Delete this contact?"
-        confirmLabel="Delete contact"
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => open && void remove(open)}
-      >
-        <p>It is deleted on every device.</p>
-      </ConfirmDialog>
+      <DeleteRecordDialog open={deleting} kind="contact" onCancel={() => setDeleting(false)} onConfirm={() => open && void remove(open)} />
     </>
   );
 }

@@ -2,7 +2,7 @@
 import type { NimbusRecord } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { errorText } from '../api';
-import { ConfirmDialog } from '../components/confirm';
+import { DeleteRecordDialog, deleteRecord, EditorFooter, type EditorMessage } from '../components/record-editor';
 import { useLoad } from '../components/use-load';
 import { formatDate } from '../format';
 import { loadZone, newRecordId, safeFileName, writeProblem, writeRecord } from '../records';
@@ -33,7 +33,7 @@ export function NotesPage() {
   const [openId, setOpenId] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
   const [newTitle, setNewTitle] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<EditorMessage | null>(null);
   const [deleting, setDeleting] = useState(false);
   const open = notes.value?.find((n) => n.id === openId) ?? null;
 
@@ -74,14 +74,9 @@ export function NotesPage() {
 
   async function remove(note: Note): Promise<void> {
     setDeleting(false);
-    try {
-      const problem = writeProblem(await writeRecord({ zone: 'notes', id: note.id, baseVersion: note.version, delete: true }));
-      setMessage(problem === null ? { ok: true, text: `Deleted “${titleOf(note.path)}”.` } : { ok: false, text: problem });
-      setOpenId(null);
-      await notes.reload();
-    } catch (e) {
-      setMessage({ ok: false, text: errorText(e) });
-    }
+    setMessage(await deleteRecord('notes', note, `“${titleOf(note.path)}”`));
+    setOpenId(null);
+    await notes.reload();
   }
 
   return (
@@ -125,32 +120,14 @@ export function NotesPage() {
                 <span class="sr-only">Text of {titleOf(open.path)}</span>
                 <textarea name="text" rows={16} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
               </label>
-              <p class={message?.ok ? 'success' : 'error'} role="status">
-                {message?.text ?? ''}
-              </p>
-              <div class="actions">
-                <button type="button" class="danger" onClick={() => setDeleting(true)}>
-                  Delete
-                </button>
-                <button type="submit" class="primary">
-                  Save
-                </button>
-              </div>
+              <EditorFooter message={message} onDelete={() => setDeleting(true)} />
             </form>
           ) : (
             <p class="muted">{message?.text ?? 'Pick a note to read or edit it.'}</p>
           )}
         </section>
       </div>
-      <ConfirmDialog
-        open={deleting}
-        title="Delete this note?"
-        confirmLabel="Delete note"
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => open && void remove(open)}
-      >
-        <p>It is deleted on every device.</p>
-      </ConfirmDialog>
+      <DeleteRecordDialog open={deleting} kind="note" onCancel={() => setDeleting(false)} onConfirm={() => open && void remove(open)} />
     </>
   );
 }
