@@ -25,14 +25,8 @@ export interface DevicesSnapshot {
   statusReported: boolean;
 }
 
-/** What a device reports (protocol's DeviceStatusView), as far as the page reads it. */
-interface ReportedStatus {
-  state?: string;
-  failure?: SyncFailure | null;
-  banner?: string;
-  reportedAt?: number;
-}
-type Listed = DeviceView & { status?: ReportedStatus | null };
+/** A listed device; `status` is absent from servers older than device status reports. */
+type Listed = Omit<DeviceView, 'status'> & { status?: DeviceView['status'] };
 
 function normalize(d: Listed): DeviceStatus {
   return {

@@ -1,21 +1,16 @@
 // Apps using Nimbus: each service on or off for the whole account, and whether it may use cellular data.
 // Devices pick the account's settings up at their next sync (GET/PUT /v1/account/services: the answer is every
 // service's {enabled, cellular}; a PUT carries only what changes, e.g. {"photos": {"enabled": false}}).
+import type { AccountServices, Service, ServiceSetting } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { api, errorText, optionalApi } from '../api';
 import { Switch } from '../components/switch';
 import { useLoad } from '../components/use-load';
 import { serviceLabel } from '../format';
 
-export interface ServiceSetting {
-  enabled: boolean;
-  cellular: boolean;
-}
-export type ServiceSettings = Record<string, ServiceSetting>;
+const SERVICES: readonly Service[] = ['contacts', 'notes', 'photos', 'drive', 'passwords', 'backups'];
 
-const SERVICES = ['contacts', 'notes', 'photos', 'drive', 'passwords', 'backups'];
-
-const DESCRIPTIONS: Record<string, string> = {
+const DESCRIPTIONS: Record<Service, string> = {
   contacts: 'Your address book on every device.',
   notes: 'Notes in the Notes folder, merged when edited in two places.',
   photos: 'Photos and videos; originals can stay in the cloud.',
@@ -25,19 +20,19 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 export function AppsPage() {
-  const loaded = useLoad(() => optionalApi<ServiceSettings>('GET', '/v1/account/services'));
-  const [settings, setSettings] = useState<ServiceSettings | null>(null);
+  const loaded = useLoad(() => optionalApi<AccountServices>('GET', '/v1/account/services'));
+  const [settings, setSettings] = useState<AccountServices | null>(null);
   const [error, setError] = useState<string | null>(null);
   const current = settings ?? loaded.value ?? null;
   const unavailable = !loaded.loading && loaded.value === null && loaded.error === null;
 
-  async function change(service: string, patch: Partial<ServiceSetting>): Promise<void> {
+  async function change(service: Service, patch: Partial<ServiceSetting>): Promise<void> {
     if (!current) return;
     const before = current[service] ?? { enabled: true, cellular: true };
     const next = { ...current, [service]: { ...before, ...patch } };
     setSettings(next);
     try {
-      setSettings(await api<ServiceSettings>('PUT', '/v1/account/services', { [service]: patch }));
+      setSettings(await api<AccountServices>('PUT', '/v1/account/services', { [service]: patch }));
       setError(null);
     } catch (e) {
       setSettings(current);

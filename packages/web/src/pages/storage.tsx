@@ -1,5 +1,5 @@
 // Storage: the bar by service (warning above 90 %), Manage Storage with backups, and the largest items.
-import type { NimbusRecord, StorageItem, StorageResponse } from '@nimbus/protocol';
+import type { NimbusRecord, SnapshotListResponse, SnapshotView, StorageItem, StorageResponse } from '@nimbus/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, optionalApi } from '../api';
 import { ConfirmDialog } from '../components/confirm';
@@ -7,26 +7,6 @@ import { useLoad } from '../components/use-load';
 import { useDevices, type DevicesSnapshot } from '../device-status';
 import { formatBytes, formatDate, serviceLabel } from '../format';
 import { getProp } from '../vcard';
-
-/** A backup snapshot as GET /v1/backups lists it (protocol's SnapshotView, without its manifest). */
-export interface BackupView {
-  id: string;
-  createdAt: number;
-  /** The device that made it. */
-  host: string;
-  sources: string[];
-  fileCount: number;
-  /** Bytes of the files it holds (before dedupe). */
-  totalBytes: number;
-  /** What deleting it alone would free now (the bytes no other snapshot shares). */
-  freesBytes: number;
-}
-
-interface BackupList {
-  snapshots: BackupView[];
-  /** Snapshots the server removed by itself (retention policy, a nearly full account). */
-  pruned?: { id: string; createdAt: number; removedAt: number; freedBytes: number; reason: string }[];
-}
 
 const SERVICE_ORDER = ['photos', 'drive', 'backups', 'notes', 'contacts', 'keychain'];
 
@@ -71,12 +51,12 @@ function StorageBar({ report }: { report: StorageResponse }) {
 }
 
 function Backups({ onChanged }: { onChanged: () => void }) {
-  const backups = useLoad(() => optionalApi<BackupList>('GET', '/v1/backups'));
-  const [doomed, setDoomed] = useState<BackupView | null>(null);
+  const backups = useLoad(() => optionalApi<SnapshotListResponse>('GET', '/v1/backups'));
+  const [doomed, setDoomed] = useState<SnapshotView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [freed, setFreed] = useState<string | null>(null);
 
-  async function remove(backup: BackupView): Promise<void> {
+  async function remove(backup: SnapshotView): Promise<void> {
     setDoomed(null);
     try {
       const { freedBytes } = await api<{ freedBytes: number }>('DELETE', `/v1/backups/${encodeURIComponent(backup.id)}`);
