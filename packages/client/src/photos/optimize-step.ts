@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { MirrorItem } from '../adapters/adapter.js';
 import { copyFileAtomic, syncDir, tempPathFor } from '../adapters/atomic-write.js';
 import { hashFile } from '../adapters/file-hash.js';
-import { standinHashOf, standinMark } from '../adapters/photo-standin.js';
+import { STANDIN_PREFIX, standinMark } from '../adapters/photo-standin.js';
 import { absolute } from '../adapters/safe-path.js';
 import { statMatches } from '../adapters/scan-plan.js';
 import { downloadBlob, meterOf } from '../sync/blob-transfer.js';
@@ -31,13 +31,14 @@ export const thumbnailsDir = (downloadsDir: string): string => join(dirname(down
 export async function optimizePhotos(ctx: PassContext): Promise<{ optimized: number; restored: number }> {
   const settings = readOptimizeSettings(ctx.store);
   const pinned = pinnedPhotos(ctx.store);
-  const rows = [...ctx.store.mirrorZone('photos').values()].filter(onServer);
-  const wanted = rows.filter((item) => standinHashOf(item.localHash) !== null && (!settings.enabled || pinned.has(item.id)));
+  // Off (the default), only stand-ins matter: read those, not the whole zone, on every pass.
+  const standins = ctx.store.mirrorWithLocalHashPrefix('photos', STANDIN_PREFIX).filter(onServer);
+  const wanted = standins.filter((item) => !settings.enabled || pinned.has(item.id));
   let restored = 0;
   for (const item of wanted) if (await restoreOriginal(ctx, item)) restored++;
   if (!settings.enabled) return { optimized: 0, restored };
 
-  const originals = rows.filter(isOriginal);
+  const originals = [...ctx.store.mirrorZone('photos').values()].filter(onServer).filter(isOriginal);
   let kept = originals.reduce((sum, item) => sum + item.localSize, 0);
   const candidates = originals
     .filter((item) => !pinned.has(item.id) && !ctx.outbox.hasPending('photos', item.id))

@@ -217,6 +217,12 @@ export class LocalStore {
     return new Map(rows.map((r) => [r.id, toItem(r)]));
   }
 
+  /** The zone's rows whose local hash starts with `prefix` (a pass asks every time: no whole-zone read for a few rows). */
+  mirrorWithLocalHashPrefix(zone: Zone, prefix: string): MirrorItem[] {
+    const rows = this.stmt("SELECT * FROM mirror WHERE zone = ? AND substr(local_hash, 1, length(?)) = ?").all(zone, prefix, prefix) as MirrorRow[];
+    return rows.map(toItem);
+  }
+
   putMirror(item: MirrorItem): void {
     this.#putMirror.run(
       item.zone,
