@@ -6,6 +6,7 @@ import { api, errorText } from '../api';
 import { canHash, downloadBlob, saveAs, uploadBlob } from '../blobs';
 import { ConfirmDialog } from '../components/confirm';
 import { FileIcon, FolderIcon } from '../components/icons';
+import { NameForm } from '../components/name-form';
 import { useLoad } from '../components/use-load';
 import { formatBytes, formatDate } from '../format';
 import { loadZone, newRecordId, safeFileName, writeProblem, writeRecord } from '../records';
@@ -142,13 +143,7 @@ export function DrivePage() {
             Upload files
             <input type="file" multiple class="sr-only" disabled={!canHash() || progress !== null} onChange={(e) => void upload(e.currentTarget.files)} />
           </label>
-          <form class="inline-form" onSubmit={(e) => void makeFolder(e)}>
-            <label class="grow">
-              <span class="sr-only">New folder name</span>
-              <input placeholder="New folder name" required value={newFolder} onInput={(e) => setNewFolder(e.currentTarget.value)} />
-            </label>
-            <button type="submit">New folder</button>
-          </form>
+          <NameForm placeholder="New folder name" button="New folder" value={newFolder} onInput={setNewFolder} onSubmit={(e) => void makeFolder(e)} />
         </div>
         {!canHash() && <p class="muted">Uploading needs this page over HTTPS (or on localhost).</p>}
         <div class="progress-slot">

@@ -3,6 +3,7 @@ import type { NimbusRecord } from '@nimbus/protocol';
 import { useState } from 'preact/hooks';
 import { errorText } from '../api';
 import { DeleteRecordDialog, deleteRecord, EditorFooter, type EditorMessage } from '../components/record-editor';
+import { NameForm } from '../components/name-form';
 import { useLoad } from '../components/use-load';
 import { formatDate } from '../format';
 import { loadZone, newRecordId, safeFileName, writeProblem, writeRecord } from '../records';
@@ -85,13 +86,7 @@ export function NotesPage() {
       {notes.error && <p class="error">{notes.error}</p>}
       <div class="split">
         <section class="card list-pane" aria-label="All notes">
-          <form class="inline-form" onSubmit={(e) => void create(e)}>
-            <label class="grow">
-              <span class="sr-only">New note title</span>
-              <input placeholder="New note title" required value={newTitle} onInput={(e) => setNewTitle(e.currentTarget.value)} />
-            </label>
-            <button type="submit">New note</button>
-          </form>
+          <NameForm placeholder="New note title" button="New note" value={newTitle} onInput={setNewTitle} onSubmit={(e) => void create(e)} />
           {notes.value?.length === 0 && <p class="muted">No notes yet.</p>}
           <ul class="pick-list">
             {notes.value?.map((n) => (
