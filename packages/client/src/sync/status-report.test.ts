@@ -44,6 +44,30 @@ describe('StatusReporter', () => {
     await rm(home, { recursive: true, force: true });
   });
 
+  it('a change while a slow report is on its way is reported after it', async () => {
+    let release: () => void = () => undefined;
+    const slow: StatusSink = {
+      target: () => Promise.resolve(target),
+      send: (report) => {
+        sent.push(report);
+        return sent.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+    };
+    const r = new StatusReporter({ sink: slow, status: () => status, store, now: () => clock.now, minIntervalMs: 2_000, refreshMs: 60_000 });
+    status = statusWith({ state: 'syncing' });
+    r.changed();
+    await vi.advanceTimersByTimeAsync(0);
+    // The pass ends while the server is still taking "syncing", longer than the interval.
+    clock.now += 3_000;
+    status = statusWith();
+    r.changed();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.map((s) => s.state)).toEqual(['syncing']);
+    release();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(sent.map((s) => s.state)).toEqual(['syncing', 'idle']);
+  });
+
   it('coalesces a burst of changes into one report of the latest status', async () => {
     const r = reporter();
     status = statusWith({ state: 'syncing' });

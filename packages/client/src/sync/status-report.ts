@@ -43,6 +43,8 @@ export class StatusReporter {
   #inFlight: Promise<void> | undefined;
   #lastSentAt = 0;
   #closed = false;
+  /** A change came while a report was on its way: another one follows it. */
+  #again = false;
 
   constructor(options: StatusReporterOptions) {
     this.#options = options;
@@ -75,9 +77,18 @@ export class StatusReporter {
   }
 
   #send(): Promise<void> {
-    if (this.#closed || this.#inFlight) return this.#inFlight ?? Promise.resolve();
+    if (this.#closed) return Promise.resolve();
+    if (this.#inFlight) {
+      // The report on its way may carry an older status (a slow server): one more goes after it.
+      this.#again = true;
+      return this.#inFlight;
+    }
     this.#inFlight = this.#sendNow().finally(() => {
       this.#inFlight = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.changed();
+      }
     });
     return this.#inFlight;
   }
