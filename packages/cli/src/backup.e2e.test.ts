@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, type CliResult } from './testing/device.js';
 import { FaultProxy } from './testing/faults/index.js';
@@ -243,8 +243,16 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
       await chown(join(odd, 'locked.txt'), 0, 0);
     }
     const run = (args: string[]): Promise<CliResult> => cliAs({ ...guest.env(), NIMBUS_PASSWORD: PASSWORD }, args, asNobody ? 65534 : undefined);
-    expect((await run(['login', '--server', server.url, '--email', 'backup@example.org', '--device', 'guest'])).code).toBe(0);
-    const result = await run(['backup', 'create', odd]);
+    // nobody must reach the CLI: a checkout inside a 0700 folder (mktemp -d) is closed to it until then.
+    const reopen = asNobody ? await letOthersThrough(NIMBUS_BIN) : () => Promise.resolve();
+    let result: CliResult;
+    try {
+      const login = await run(['login', '--server', server.url, '--email', 'backup@example.org', '--device', 'guest']);
+      expect(login.code, login.stderr).toBe(0);
+      result = await run(['backup', 'create', odd]);
+    } finally {
+      await reopen();
+    }
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/skipped .*locked\.txt: permission denied/);
     expect(result.stderr).toMatch(/skipped .*pipe: not a regular file/);
@@ -278,6 +286,22 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
 });
 
 /** Runs the CLI, as another user when `uid` is given (its folders must belong to that user). */
+/** Adds o+x to every folder above `path` that lacks it (so another user can pass through); returns the undo. */
+async function letOthersThrough(path: string): Promise<() => Promise<void>> {
+  const changed: [string, number][] = [];
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, mode | 0o001);
+      changed.push([dir, mode]);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return async () => {
+    for (const [dir, mode] of changed) await chmod(dir, mode);
+  };
+}
+
 function cliAs(env: NodeJS.ProcessEnv, args: string[], uid: number | undefined): Promise<CliResult> {
   if (uid === undefined) return runCli(args, env);
   return new Promise((resolve) => {
