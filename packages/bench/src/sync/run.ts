@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await server.stop();
-    await rm(root, { recursive: true, force: true });
+    if (!process.env['BENCH_KEEP']) await rm(root, { recursive: true, force: true });
   }
   const rows = buildRows(results, settings.parts);
   log(`\n${formatTable(rows)}`);

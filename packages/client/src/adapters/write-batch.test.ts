@@ -39,7 +39,7 @@ describe('write batch', () => {
     batch.create(join(dir, 'taken.txt'), 'theirs');
     expect(batch.holds(join(dir, 'sub', 'new.txt'))).toBe(true);
     expect(await readdir(dir)).toEqual(['taken.txt']); // nothing written before createAll()
-    const created = batch.createAll();
+    const created = await batch.createAll();
     const s = await stat(join(dir, 'sub', 'new.txt'));
     expect(created.get(join(dir, 'sub', 'new.txt'))).toEqual({ size: 6, mtimeMs: Math.round(s.mtimeMs) });
     expect(created.get(join(dir, 'taken.txt'))).toBeNull();

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir, tempPathFor, type AtomicWriteOptions, type WrittenFile } from './atomic-write.js';
+import { CreateError, createPool } from './create-pool.js';
 
 interface Staged {
   readonly temp: string;
@@ -15,6 +16,9 @@ interface Staged {
 export type Created = WrittenFile | null;
 
 const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
+
+/** From this many new files in a batch, a worker thread creates them (see create-pool). */
+const POOL_FROM = 256;
 
 /** fsyncs in flight at once (they run on libuv's threadpool; more only queue). */
 const SYNC_PARALLEL = 16;
@@ -72,37 +76,58 @@ export class WriteBatch {
   }
 
   /**
-   * Writes the new files (folders made once each). The caller journals them first: a crash can leave a file here
-   * half written. A name taken meanwhile is left alone and answered with `null`. Throws on any other error
-   * (the files made so far stay until `discard()`).
+   * Writes the new files (folders made once each): inline for a few, on a worker thread for many.
+   * The caller journals them first: a crash can leave a file here half written. A name taken meanwhile is left
+   * alone and answered with `null`. Throws on any other error (the files made so far stay until `discard()`).
    */
-  createAll(): Map<string, Created> {
-    const out = new Map<string, Created>();
-    for (const [file, content] of this.#fresh) {
-      const dir = dirname(file);
-      if (!this.#made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        this.#made.add(dir);
-      }
-      let fd: number;
-      try {
-        fd = openSync(file, CREATE_FLAGS, 0o644);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        out.set(file, null);
-        continue;
-      }
-      this.#createdFiles.push(file);
-      try {
-        writeFileSync(fd, content);
-        const s = fstatSync(fd);
-        out.set(file, { size: s.size, mtimeMs: Math.round(s.mtimeMs) });
-      } finally {
-        closeSync(fd);
-      }
-    }
+  async createAll(): Promise<Map<string, Created>> {
+    const fresh = [...this.#fresh].map(([file, content]) => [file, content, dirname(file)] as const);
     this.#fresh.clear();
+    for (const [, , dir] of fresh) {
+      if (this.#made.has(dir)) continue;
+      mkdirSync(dir, { recursive: true });
+      this.#made.add(dir);
+    }
+    const out = new Map<string, Created>();
+    if (fresh.length < POOL_FROM) {
+      for (const [file, content] of fresh) out.set(file, this.#createOne(file, content));
+      return out;
+    }
+    let results: Created[];
+    try {
+      results = await createPool().createAll(fresh.map(([file, content]) => [file, content] as const));
+    } catch (error) {
+      if (error instanceof CreateError) {
+        this.#createdFiles.push(...error.made);
+        throw error.cause;
+      }
+      throw error;
+    }
+    fresh.forEach(([file], k) => {
+      const result = results[k] ?? null;
+      if (result) this.#createdFiles.push(file);
+      out.set(file, result);
+    });
     return out;
+  }
+
+  /** One new file through one handle: its stat, or null when the name is taken. */
+  #createOne(file: string, content: string): Created {
+    let fd: number;
+    try {
+      fd = openSync(file, CREATE_FLAGS, 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return null;
+    }
+    this.#createdFiles.push(file);
+    try {
+      writeFileSync(fd, content);
+      const s = fstatSync(fd);
+      return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async write(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<WrittenFile> {

@@ -51,8 +51,10 @@ export class PageWrites {
    * Returns false when a record that had to be applied again stopped the pull (then `andThen` did not run).
    * The closing transaction (rows, journal cleared, `andThen`) skips its fsync unless `durable`: the files are on
    * disk by then and the journal naming them is, so a power cut that loses it only brings the page again.
+   * `after`: the previous page's place(), still running; this page's files are written meanwhile, and its
+   * transaction waits for it (pages commit in feed order). If it fails or stops, this page is discarded.
    */
-  async place(andThen?: () => void, { durable = false }: { durable?: boolean } = {}): Promise<boolean> {
+  async place(andThen?: () => void, { durable = false, after }: { durable?: boolean; after?: Promise<boolean> } = {}): Promise<boolean> {
     const staged = this.#staged.splice(0);
     this.keys.clear();
     const replaced = staged.filter((s) => s.created === undefined).map((s) => s.row);
@@ -67,7 +69,7 @@ export class PageWrites {
           if (fresh.length > 0) newBatch = this.#journal.journalNew(fresh.map((s) => [s.row.path as string, s.row.localSize as number, s.row.localHash as string]));
         });
         await this.batch.rename();
-        const created = this.batch.createAll();
+        const created = await this.batch.createAll();
         for (const s of fresh) {
           const written = created.get(s.created as string);
           if (written) s.row.localMtimeMs = written.mtimeMs;
@@ -83,9 +85,21 @@ export class PageWrites {
         }
         await this.batch.syncCreated();
       } catch (error) {
-        await this.batch.discard();
-        if (newBatch !== undefined) this.#journal.forgetNew(newBatch);
+        await this.#abandon(newBatch);
         throw error;
+      }
+    }
+    if (after) {
+      let previousPlaced: boolean;
+      try {
+        previousPlaced = await after;
+      } catch (error) {
+        await this.#abandon(newBatch);
+        throw error;
+      }
+      if (!previousPlaced) {
+        await this.#abandon(newBatch);
+        return false;
       }
     }
     if (staged.length > 0 || andThen) {
@@ -99,6 +113,12 @@ export class PageWrites {
     if (!(await this.reapply(refused.map((s) => s.record)))) return false;
     if (andThen) this.#commit(durable, andThen);
     return true;
+  }
+
+  /** This page's new files removed and forgotten (replacements already renamed stay journaled: the next pass mirrors them). */
+  async #abandon(newBatch: number | undefined): Promise<void> {
+    await this.batch.discard();
+    if (newBatch !== undefined) this.#journal.forgetNew(newBatch);
   }
 
   #commit(durable: boolean, fn: () => void): void {

@@ -71,7 +71,7 @@ export interface EngineTuning {
 
 export const DEFAULT_TUNING: EngineTuning = {
   batchSize: 1000,
-  feedPageSize: 5000,
+  feedPageSize: 2500,
   chunkBytes: 1024 * 1024 * 1024,
   settleMs: 0,
   stallAfterMs: 5 * 60_000,

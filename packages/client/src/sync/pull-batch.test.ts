@@ -12,6 +12,7 @@ import { LocalStore, stateFilePath } from '../store/local-store.js';
 import { StagedMirror } from '../store/staged-mirror.js';
 import { fakeClock, PASSWORD, startServer, type LiveServer } from '../testing/engine-harness.js';
 import { sessionConnector } from './open-engine.js';
+import type { SyncTransport } from './ports.js';
 import { SyncEngine } from './sync-engine.js';
 
 let live: LiveServer;
@@ -27,7 +28,11 @@ afterEach(async () => {
 });
 
 /** A device with the real Notes and Drive adapters (they write through the page's batch). */
-async function device(email: string, wrapNotes?: (a: ServiceAdapter) => ServiceAdapter) {
+async function device(
+  email: string,
+  wrapNotes?: (a: ServiceAdapter) => ServiceAdapter,
+  options: { feedPageSize?: number; wrapTransport?: (t: SyncTransport) => SyncTransport } = {},
+) {
   const home = await mkdtemp(join(tmpdir(), 'nimbus-home-'));
   const library = await mkdtemp(join(tmpdir(), 'nimbus-lib-'));
   for (const f of ['Notes', 'Drive']) await mkdir(join(library, f));
@@ -44,8 +49,11 @@ async function device(email: string, wrapNotes?: (a: ServiceAdapter) => ServiceA
     library: { root: library },
     downloadsDir: join(home, 'downloads'),
     now: clock.now,
-    connect: sessionConnector(home, clock.now),
-    tuning: { chunkBytes: 64 * 1024 },
+    connect: async () => {
+      const transport = await sessionConnector(home, clock.now)();
+      return transport && options.wrapTransport ? options.wrapTransport(transport) : transport;
+    },
+    tuning: { chunkBytes: 64 * 1024, ...(options.feedPageSize ? { feedPageSize: options.feedPageSize } : {}) },
   });
   return { home, library, store, engine };
 }
@@ -93,6 +101,50 @@ describe('pull pages through a write batch', () => {
     expect(await readFile(join(b.library, 'Notes', 'n30.md'), 'utf8')).toBe('note 30\n');
     // Nothing went up again from b: no duplicates.
     expect(await a.engine.runPass()).toMatchObject({ state: 'idle', pulled: 0 });
+  });
+
+  it('pages are applied while the previous one is placed (new files by the worker thread); an edit the previous page is placing is waited for', async () => {
+    const email = `batch${++n}@example.org`;
+    await live.server.request({ method: 'POST', url: '/v1/accounts', payload: { email, password: PASSWORD } });
+    const writer = new ApiClient({ server: live.url });
+    await writer.login({ email, password: PASSWORD, deviceName: 'writer' });
+    const text = (version: number) => `# shared\n\nversion ${version} of the same line\n`;
+    const v1 = (await writer.writeRecords([{ zone: 'notes', id: 'shared', baseVersion: 0, data: { path: 'shared.md', text: text(1) } }])).results[0];
+    let pages = 0;
+    const feed: { injected?: NimbusRecord } = {};
+    const b = await device(email, undefined, {
+      feedPageSize: 300,
+      wrapTransport: (t) => {
+        // The first page after b's first pass also carries the note's second version; the next page ends with its third.
+        const changes: SyncTransport['changes'] = async (...args) => {
+          const page = await t.changes(...args);
+          if (!feed.injected || !args[0].zones?.includes('notes')) return page;
+          return ++pages === 1 ? { ...page, changes: [feed.injected, ...page.changes] } : page;
+        };
+        return Object.assign(Object.create(t) as SyncTransport, { changes });
+      },
+    });
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle', pulled: 1 });
+    const count = 598; // with the note's last version: two pages of 300 and 299
+    await writer.writeRecords(Array.from({ length: count }, (_, i) => ({ zone: 'notes' as const, id: `note-${i}`, baseVersion: 0, data: { path: `f${i % 3}/n${i}.md`, text: `note ${i}\n` } })));
+    const v2 = (await writer.writeRecords([{ zone: 'notes', id: 'shared', baseVersion: v1!.version!, data: { path: 'shared.md', text: text(2) } }])).results[0];
+    feed.injected = await writer.getRecord('notes', 'shared');
+    await writer.writeRecords([{ zone: 'notes', id: 'shared', baseVersion: v2!.version!, data: { path: 'shared.md', text: text(3) } }]);
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle' });
+    expect(pages).toBe(2);
+    // The third version, as is: no merge with the second one (as a stale mirror row would make it look like a local edit).
+    expect(await readFile(join(b.library, 'Notes', 'shared.md'), 'utf8')).toBe(text(3));
+    const files = await allFiles(join(b.library, 'Notes'));
+    expect(files.filter((f) => f.endsWith('.md'))).toHaveLength(count + 1);
+    const rows = b.store.mirrorZone('notes');
+    expect(rows.size).toBe(count + 1);
+    for (const row of rows.values()) {
+      const s = await import('node:fs/promises').then((fs) => fs.stat(join(b.library, ...(row.path as string).split('/'))));
+      expect({ size: s.size, mtimeMs: Math.round(s.mtimeMs) }).toEqual({ size: row.localSize, mtimeMs: row.localMtimeMs });
+    }
+    expect(b.store.db.prepare('SELECT COUNT(*) AS c FROM created_staged').get()).toEqual({ c: 0 });
+    // Nothing to send back, nothing more to pull.
+    expect(await b.engine.runPass()).toMatchObject({ state: 'idle', pushed: 0, pulled: 0 });
   });
 
   it('pulls Drive files through the batch, and shows byte progress of the transfers', async () => {

@@ -33,52 +33,86 @@ export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise
     if (!(await applyOne(ctx, kept.record, false, retries))) return false;
   }
   let ahead = firstPage;
-  for (;;) {
-    const request = ahead ?? fetchFirstPage(ctx, zone);
-    ahead = undefined;
-    const page = await guard(ctx, undefined, () => request);
-    if (!page.ok) {
-      if (isTokenExpired(page.error)) {
-        startResync(ctx, zone);
-        continue;
+  // The previous page's place(), still running while this page is applied (not in Drive, where order matters).
+  let placing: PlacingPage | undefined;
+  const settled = async (): Promise<boolean> => {
+    const last = placing;
+    placing = undefined;
+    return last ? last.done : true;
+  };
+  try {
+    for (;;) {
+      const request = ahead ?? fetchFirstPage(ctx, zone);
+      ahead = undefined;
+      const page = await guard(ctx, undefined, () => request);
+      if (!page.ok) {
+        if (!(await settled())) return false;
+        if (isTokenExpired(page.error)) {
+          startResync(ctx, zone);
+          continue;
+        }
+        if (page.failure) ctx.downloadsStopped = page.failure;
+        return false;
       }
-      if (page.failure) ctx.downloadsStopped = page.failure;
-      return false;
-    }
-    // The server reads the next page while this one is written (its token is this page's, saved once placed).
-    if (page.value.more) ahead = requestPage(ctx, zone, page.value.token);
-    const resyncing = store.getMeta(resyncKey(zone)) === '1';
-    const writes = new PageWrites(ctx, async (records) => {
-      // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).
-      for (const record of records) {
-        ctx.pulled--;
-        if (!(await applyOne(ctx, record, resyncing, retries))) return false;
+      // The server reads the next page while this one is written (its token is this page's, saved once placed).
+      if (page.value.more) ahead = requestPage(ctx, zone, page.value.token);
+      if (zone === 'drive' && !(await settled())) return false;
+      const resyncing = store.getMeta(resyncKey(zone)) === '1';
+      const writes = new PageWrites(ctx, async (records) => {
+        // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).
+        for (const record of records) {
+          ctx.pulled--;
+          if (!(await applyOne(ctx, record, resyncing, retries))) return false;
+        }
+        return true;
+      });
+      let stopped: boolean;
+      try {
+        // Direct applies commit per record without fsync (a killed process keeps them); the page's batch and token with one.
+        stopped = await store.relaxed(() => applyPage(ctx, zone, page.value.changes, resyncing, retries, writes, placing));
+      } catch (error) {
+        await writes.discard();
+        throw error;
       }
-      return true;
-    });
-    let stopped: boolean;
-    try {
-      // Direct applies commit per record without fsync (a killed process keeps them); the page's batch and token with one.
-      stopped = await store.relaxed(() => applyPage(ctx, zone, page.value.changes, resyncing, retries, writes));
-      if (!stopped) {
-        // Only the zone's last page commits with an fsync (see PageWrites.place).
-        stopped = !(await writes.place(
+      if (stopped) {
+        await writes.discard();
+        await settled();
+        return false;
+      }
+      const keys = new Set(writes.keys);
+      const after = placing?.done;
+      // Only the zone's last page commits with an fsync (see PageWrites.place). It runs while the next page is
+      // fetched and applied; a page that failed or stopped leaves no temp file and mirrors none of its staged rows.
+      const done = writes
+        .place(
           () => {
             store.setMeta(feedTokenKey(zone), page.value.token);
             store.setMeta(WATCH_TOKEN_KEY, page.value.token);
           },
-          { durable: !page.value.more },
-        ));
-      }
-    } finally {
-      await writes.discard(); // a page that failed or stopped leaves no temp file and mirrors none of its staged rows
+          { durable: !page.value.more, ...(after ? { after } : {}) },
+        )
+        .then((placed) => {
+          if (placed) ctx.progress();
+          return placed;
+        })
+        .finally(() => writes.discard());
+      done.catch(() => undefined); // awaited below or by the next page
+      placing = { keys, done };
+      if (!page.value.more) break;
     }
-    if (stopped) return false;
-    ctx.progress();
-    if (!page.value.more) break;
+    if (!(await settled())) return false;
+  } finally {
+    // A thrown error leaves no page placing behind it.
+    await placing?.done.catch(() => undefined);
   }
   if (store.getMeta(resyncKey(zone)) === '1') await finishResync(ctx, zone);
   return true;
+}
+
+/** A page being placed while the next is applied: the ids and paths it touches, and its place(). */
+interface PlacingPage {
+  readonly keys: ReadonlySet<string>;
+  readonly done: Promise<boolean>;
 }
 
 /** What applying a page needs of each record, loaded in one query each instead of one per record. */
@@ -105,6 +139,7 @@ async function applyPage(
   resyncing: boolean,
   retries: KeptRecords,
   writes: PageWrites,
+  previous?: PlacingPage,
 ): Promise<boolean> {
   const ids = records.map((r) => r.id);
   const view: PageView = { mirror: ctx.store.mirrorMany(zone, ids), pending: ctx.outbox.pendingAmong(zone, ids), writes };
@@ -116,15 +151,31 @@ async function applyPage(
   // One waiter at a time (this loop): woken when any task ends, without racing every running task again.
   let wake: (() => void) | undefined;
   const oneEnded = (): Promise<void> => new Promise((resolve) => (wake = resolve));
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     const keys = keysOf(record);
+    if (previous && keys.some((k) => previous?.keys.has(k))) {
+      // It touches what the previous page is placing: once that is mirrored, the rest of this page is read again.
+      await Promise.all(running);
+      if (stopped || !(await previous.done)) {
+        stopped = true;
+        break;
+      }
+      previous = undefined;
+      const rest = ids.slice(index);
+      const fresh = ctx.store.mirrorMany(zone, rest);
+      for (const id of rest) {
+        const row = fresh.get(id);
+        if (row) view.mirror.set(id, row);
+        else view.mirror.delete(id);
+      }
+    }
     while (!stopped && (running.size >= limit || keys.some((k) => busy.has(k)))) await oneEnded();
     if (stopped) break;
     // Order-sensitive work (anything in Drive but a new item) and records touching a staged file: place the batch first.
     const ordered = zone === 'drive' && (record.deleted || view.mirror.has(record.id));
     if (writes.staged > 0 && (ordered || keys.some((k) => writes.keys.has(k)))) {
       await Promise.all(running);
-      if (stopped || !(await writes.place())) {
+      if (stopped || !(await writes.place(undefined, previous ? { after: previous.done } : {}))) {
         stopped = true;
         break;
       }

@@ -59,7 +59,7 @@ export async function benchPull(server: string, root: string, settings: Settings
   const { email, password } = await writer.createAccountAndLogin(server);
   const writeSeconds = await writeRecords(server, email, password, records);
   log(`  ${records} records written through the API in ${writeSeconds.toFixed(2)} s (${Math.round(records / writeSeconds)} records/s)`);
-  const bareCreatePerSecond = await bareCreateRate(join(root, 'bare-create'), records);
+  const bareCreatePerSecond = bareCreateRate(join(root, 'bare-create'), records);
   log(`  bare file creation on this disk (the floor under a pull): ${Math.round(bareCreatePerSecond)} files/s`);
   const reader = await BenchDevice.create(root, 'pull-reader');
   await reader.login(server, email);
