@@ -17,12 +17,13 @@ describe('createPool (new files on a worker thread)', () => {
 
   it('stops at the first other error, naming the files it made before it (the caller removes them)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nimbus-pool-'));
-    const files = [[join(dir, 'a.md'), 'a'] as const, [join(dir, 'missing', 'b.md'), 'b'] as const, [join(dir, 'c.md'), 'c'] as const];
+    // A folder missing is made; a "folder" that is a file is an error.
+    const files = [[join(dir, 'new', 'a.md'), 'a'] as const, [join(dir, 'new', 'a.md', 'b.md'), 'b'] as const, [join(dir, 'c.md'), 'c'] as const];
     const error = await createPool().createAll(files).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CreateError);
-    expect((error as CreateError).cause.code).toBe('ENOENT');
-    expect((error as CreateError).made).toEqual([join(dir, 'a.md')]);
-    expect(await readdir(dir)).toEqual(['a.md']);
+    expect((error as CreateError).cause.code).toBe('ENOTDIR');
+    expect((error as CreateError).made).toEqual([join(dir, 'new', 'a.md')]);
+    expect(await readdir(dir, { recursive: true })).toEqual(['new', join('new', 'a.md')]);
     // The pool goes on working after a failed batch.
     expect(await createPool().createAll([[join(dir, 'c.md'), 'c']])).toEqual([{ size: 1, mtimeMs: expect.any(Number) }]);
   });

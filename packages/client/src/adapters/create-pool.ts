@@ -1,7 +1,8 @@
 // Many new small files created on a worker thread. Why: creating a file is mostly kernel time in open(2) (a
 // fresh device's pull of 100,000 notes spends about as long creating files as everything else together), and on
 // the main thread that time blocks the rest of the pull; on a worker, the next feed page is applied meanwhile.
-// The worker only makes files (open O_EXCL, write, fstat, close); journaling and fsync stay with the caller.
+// The worker only makes files (open O_EXCL, write, fstat, close) and their missing folders; journaling and fsync
+// stay with the caller.
 import { Worker } from 'node:worker_threads';
 
 /** One new file's result: its size and mtime, `null` when the name was taken (EEXIST). */
@@ -17,15 +18,25 @@ interface WorkerAnswer {
 // with Node built-ins only.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, writeSync, fstatSync, closeSync, constants } = require('node:fs');
+const { openSync, writeSync, fstatSync, closeSync, mkdirSync, constants } = require('node:fs');
+const { dirname } = require('node:path');
 const FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
+const open = (file) => {
+  try {
+    return openSync(file, FLAGS, 0o644);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    mkdirSync(dirname(file), { recursive: true }); // a folder new in this batch (checked to be inside by the caller)
+    return openSync(file, FLAGS, 0o644);
+  }
+};
 parentPort.on('message', ({ files }) => {
   const results = [];
   try {
     for (const [file, content] of files) {
       let fd;
       try {
-        fd = openSync(file, FLAGS, 0o644);
+        fd = open(file);
       } catch (error) {
         if (error.code !== 'EEXIST') throw error;
         results.push(null);
@@ -68,7 +79,7 @@ class CreatePool {
   #idle: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** Creates `files` (their folders exist), in order; results in `files` order. */
+  /** Creates `files` (and their missing folders), in order; results in `files` order. */
   createAll(files: ReadonlyArray<readonly [file: string, content: string]>): Promise<CreateResult[]> {
     const run = this.#queue.then(() => this.#run(files));
     this.#queue = run.catch(() => undefined);

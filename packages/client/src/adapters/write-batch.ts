@@ -1,11 +1,11 @@
 // Many file writes made durable together: replacements go through temp files (one parallel fsync round, the renames,
 // one fsync per touched folder); new files are written straight under their names, journaled by the caller first.
 import { closeSync, renameSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir, tempPathFor, type AtomicWriteOptions, type WrittenFile } from './atomic-write.js';
 import { CreateError, createPool } from './create-pool.js';
+import { syncFileSystemOf } from './fs-sync-group.js';
 
 interface Staged {
   readonly temp: string;
@@ -24,13 +24,6 @@ const POOL_FROM = 256;
 const SYNC_PARALLEL = 16;
 /** From this many files, one file-system sync beats an fsync each. */
 const SYNCFS_FROM = 32;
-
-/** syncfs(2) of the file system holding `file` (coreutils `sync -f`): false when that is not available. */
-function syncFileSystem(file: string): Promise<boolean> {
-  return new Promise((done) => {
-    execFile('sync', ['-f', file], { timeout: 120_000 }, (error) => done(error === null));
-  });
-}
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -53,8 +46,11 @@ export class WriteBatch {
   readonly #createdFiles: string[] = [];
   /** Folders made (or found) during this batch: one mkdir per folder, not per file. */
   readonly #made = new Set<string>();
-  /** Folders found really inside the library during this batch (adapters' link check, once per folder). */
-  readonly checkedDirs = new Set<string>();
+  /**
+   * @param checkedDirs folders found really inside the library (adapters' link check, once per folder): this
+   * batch's own, or shared by the pages of one pull.
+   */
+  constructor(readonly checkedDirs = new Set<string>()) {}
 
   get size(): number {
     return this.#staged.size + this.#fresh.size;
@@ -81,21 +77,23 @@ export class WriteBatch {
    * alone and answered with `null`. Throws on any other error (the files made so far stay until `discard()`).
    */
   async createAll(): Promise<Map<string, Created>> {
-    const fresh = [...this.#fresh].map(([file, content]) => [file, content, dirname(file)] as const);
+    const fresh = [...this.#fresh];
     this.#fresh.clear();
-    for (const [, , dir] of fresh) {
-      if (this.#made.has(dir)) continue;
-      mkdirSync(dir, { recursive: true });
-      this.#made.add(dir);
-    }
     const out = new Map<string, Created>();
     if (fresh.length < POOL_FROM) {
-      for (const [file, content] of fresh) out.set(file, this.#createOne(file, content));
+      for (const [file, content] of fresh) {
+        const dir = dirname(file);
+        if (!this.#made.has(dir)) {
+          mkdirSync(dir, { recursive: true });
+          this.#made.add(dir);
+        }
+        out.set(file, this.#createOne(file, content));
+      }
       return out;
     }
     let results: Created[];
     try {
-      results = await createPool().createAll(fresh.map(([file, content]) => [file, content] as const));
+      results = await createPool().createAll(fresh);
     } catch (error) {
       if (error instanceof CreateError) {
         this.#createdFiles.push(...error.made);
@@ -197,7 +195,7 @@ export class WriteBatch {
   async syncTemps(): Promise<void> {
     const staged = [...this.#staged.values()];
     if (staged.length === 0) return;
-    if (staged.length >= SYNCFS_FROM && process.platform === 'linux' && (await syncFileSystem((staged[0] as Staged).temp))) return;
+    if (staged.length >= SYNCFS_FROM && (await syncFileSystemOf((staged[0] as Staged).temp))) return;
     await inParallel(staged, SYNC_PARALLEL, async ({ temp }) => {
       const handle = await open(temp, 'r');
       try {
@@ -227,7 +225,7 @@ export class WriteBatch {
   async syncCreated(): Promise<void> {
     const files = this.#createdFiles;
     if (files.length === 0) return;
-    if (files.length >= SYNCFS_FROM && process.platform === 'linux' && (await syncFileSystem(files[0] as string))) return;
+    if (files.length >= SYNCFS_FROM && (await syncFileSystemOf(files[0] as string))) return;
     await inParallel(files, SYNC_PARALLEL, async (file) => {
       const handle = await open(file, 'r');
       try {

@@ -25,17 +25,20 @@ export type Reapply = (records: readonly NimbusRecord[]) => Promise<boolean>;
  * page's token) in one transaction.
  */
 export class PageWrites {
-  readonly batch = new WriteBatch();
+  readonly batch: WriteBatch;
   readonly #staged: StagedWrite[] = [];
   /** Ids and lower-cased paths of staged records: a record touching one waits until they are placed. */
   readonly keys = new Set<string>();
   readonly #journal: StagedMirror;
 
+  /** `checkedDirs`: folders already found inside the library by earlier pages of this pull. */
   constructor(
     private readonly ctx: Pick<PassContext, 'store'>,
     private readonly reapply: Reapply = () => Promise.resolve(true),
+    checkedDirs?: Set<string>,
   ) {
     this.#journal = new StagedMirror(ctx.store);
+    this.batch = new WriteBatch(checkedDirs);
   }
 
   get staged(): number {

@@ -33,6 +33,8 @@ export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise
     if (!(await applyOne(ctx, kept.record, false, retries))) return false;
   }
   let ahead = firstPage;
+  // Folders found inside the library (no link leading out) by one page are not checked again by the next.
+  const checkedDirs = new Set<string>();
   // The previous page's place(), still running while this page is applied (not in Drive, where order matters).
   let placing: PlacingPage | undefined;
   const settled = async (): Promise<boolean> => {
@@ -58,14 +60,18 @@ export async function pullZone(ctx: PassContext, zone: Zone, firstPage?: Promise
       if (page.value.more) ahead = requestPage(ctx, zone, page.value.token);
       if (zone === 'drive' && !(await settled())) return false;
       const resyncing = store.getMeta(resyncKey(zone)) === '1';
-      const writes = new PageWrites(ctx, async (records) => {
-        // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).
-        for (const record of records) {
-          ctx.pulled--;
-          if (!(await applyOne(ctx, record, resyncing, retries))) return false;
-        }
-        return true;
-      });
+      const writes = new PageWrites(
+        ctx,
+        async (records) => {
+          // New files whose names were taken meanwhile: applied again without the batch (they were counted once already).
+          for (const record of records) {
+            ctx.pulled--;
+            if (!(await applyOne(ctx, record, resyncing, retries))) return false;
+          }
+          return true;
+        },
+        checkedDirs,
+      );
       let stopped: boolean;
       try {
         // Direct applies commit per record without fsync (a killed process keeps them); the page's batch and token with one.
