@@ -3,7 +3,8 @@
 // bench-output/sync.json), never asserted. (a) vCards vs vdirsyncer + Radicale, (b)+(e) a fresh device's pull and
 // its peak memory, (c) many small files, (d) one big file vs the bare fsync baseline.
 // BENCH_ROOT=DIR puts the devices' folders there. Quick run: BENCH_CARDS=200 BENCH_PULL_RECORDS=10000 BENCH_FILES=1000 BENCH_BIG_MB=100. BENCH_PARTS=a,b,c,d picks
-// parts; BENCH_PROFILE=1 writes CPU profiles of every device `nimbus sync` to bench-output/profiles/.
+// parts; BENCH_PROFILE=1 writes CPU profiles of every device `nimbus sync` to bench-output/profiles/. BENCH_KEEP=1 keeps the
+// run's folders (deleting 100,000s of files slows file creation on these disks for a while: see create-baseline.ts).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
