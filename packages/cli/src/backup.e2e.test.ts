@@ -157,14 +157,20 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
     await writeFile(join(corrupt, 'victim.bin'), victim);
     await writeFile(join(corrupt, 'fine.txt'), 'fine');
     const made = json<BackupResult>(await device.cli(['backup', 'create', corrupt, '--json']));
-    // Flip a byte of the victim's one chunk in the server's blob store.
-    const sha = createHash('sha256').update(victim).digest('hex');
-    const stored = (await readdir(join(server.dataDir), { recursive: true })).find((name) => name.toString().includes(`${sha}-`));
-    expect(stored).toBeDefined();
-    const path = join(server.dataDir, stored!.toString());
-    const bytes = await readFile(path);
-    bytes[10] = bytes[10]! ^ 0xff;
-    await writeFile(path, bytes);
+    // Flip a byte of the victim's one chunk in the server's blob store (an object of its own or a range of its pack's).
+    const blobsDir = join(server.dataDir, 'blobs');
+    let flipped = false;
+    for (const name of await readdir(blobsDir, { recursive: true })) {
+      const path = join(blobsDir, name.toString());
+      if (!(await stat(path)).isFile()) continue;
+      const bytes = await readFile(path);
+      const at = bytes.indexOf(victim.subarray(0, 64));
+      if (at < 0) continue;
+      bytes[at + 10] = bytes[at + 10]! ^ 0xff;
+      await writeFile(path, bytes);
+      flipped = true;
+    }
+    expect(flipped).toBe(true);
 
     const dest = join(root, 'corrupt-restore');
     const result = await device.cli(['backup', 'restore', made.snapshot.id, dest]);
@@ -183,7 +189,8 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
       await slow.login(proxy.url(), 'backup@example.org', PASSWORD);
       const big = join(root, 'big-src');
       await mkdir(big);
-      await writeFile(join(big, 'video.bin'), randomBytes(24 * MiB));
+      // Six packs: the uploader keeps four in flight (each on its own throttled connection), so some are still unsent when one lands.
+      await writeFile(join(big, 'video.bin'), randomBytes(48 * MiB));
       const snapshotsBefore = (await list()).snapshots.length;
       const usedBefore = (await storage()).usedBytes;
       // Blob files on the server's disk, counted without a CLI run (fast enough to catch the first pack landing).
@@ -201,12 +208,12 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
       expect((await list()).snapshots).toHaveLength(snapshotsBefore);
       const held = (await storage()).usedBytes - usedBefore;
       expect(held).toBeGreaterThan(0);
-      expect(held).toBeLessThan(24 * MiB);
+      expect(held).toBeLessThan(48 * MiB);
 
       const resumed = json<BackupResult>(await slow.cli(['backup', 'create', big, '--json']));
       // What the killed run stored is found, not sent again.
       expect(resumed.upload.presentBytes).toBeGreaterThanOrEqual(held);
-      expect(resumed.upload.sentBytes).toBeLessThanOrEqual(24 * MiB + 64 * 1024 - held);
+      expect(resumed.upload.sentBytes).toBeLessThanOrEqual(48 * MiB + 64 * 1024 - held);
       expect((await list()).snapshots).toHaveLength(snapshotsBefore + 1);
       const dest = join(root, 'big-restore');
       json<RestoreResult>(await slow.cli(['backup', 'restore', resumed.snapshot.id, dest, '--json']));

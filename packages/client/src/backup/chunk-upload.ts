@@ -1,12 +1,12 @@
-// Sends a backup's new chunks: batches of a pack's size, asked about first (the account may hold them already), two in flight.
+// Sends a backup's new chunks: batches of a pack's size, asked about first (the account may hold them already), four in flight.
 import { LIMITS, type BlobPackEntry } from '@nimbus/protocol';
 import type { ApiClient } from '../api-client.js';
 import { CHECK_HASHES } from '../sync/blob-transfer.js';
 
 export type ChunkTransport = Pick<ApiClient, 'checkBlobs' | 'sendBlobPack'>;
 
-/** Batches in flight: one being stored by the server while the next is checked and sent. */
-const IN_FLIGHT = 2;
+/** Batches in flight: the server's part of each (receive, hash, write and fsync one object) is mostly waiting on the disk, so a few overlap. */
+const IN_FLIGHT = 4;
 const BATCH_BLOBS = Math.min(CHECK_HASHES, LIMITS.blobPackMaxBlobs);
 
 export interface UploadCounts {

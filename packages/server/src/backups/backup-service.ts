@@ -60,7 +60,7 @@ export async function deleteSnapshot(
   if (!done) throw new NimbusError('NOT_FOUND', `no backup ${id}`);
   // Devices paused for storage may fit now.
   if (done.freedBytes > 0) ctx.notifier.publish(accountId, { kind: 'storage' });
-  await removeFreedBlobs(ctx.blobs, done.freed, log);
+  await removeFreedBlobs(ctx.store.reader, ctx.blobs, done.freed, log);
   return { freedBytes: done.freedBytes, ...(done.pruned ? { pruned: done.pruned } : {}) };
 }
 

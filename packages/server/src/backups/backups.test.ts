@@ -1,4 +1,4 @@
-import type { BackupManifest, CommitSnapshotResponse, SnapshotListResponse, StorageResponse } from '@nimbus/protocol';
+import { BLOB_PACK_CONTENT_TYPE, encodeBlobPack, type BackupManifest, type CommitSnapshotResponse, type SnapshotListResponse, type StorageResponse } from '@nimbus/protocol';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -84,6 +84,35 @@ describeEachDatabase('backups', (kind) => {
     // The shared chunk is now the second snapshot's alone.
     expect((await list()).snapshots[0]?.freesBytes).toBe(6000 + m2.bytes.length);
     expect((await server.request({ method: 'DELETE', url: `/v1/backups/${first.id}`, token })).statusCode).toBe(404);
+  });
+
+  it('stores a pack of chunks as one object, kept while any snapshot holds one of them and removed with the last', async () => {
+    const [shared, onlyFirst, onlySecond] = [randomBytes(4000), randomBytes(1000), randomBytes(2000)];
+    const m1 = manifestOf([[shared, onlyFirst]]);
+    const m2 = manifestOf([[shared], [onlySecond]]);
+    const sendPack = async (blobs: Buffer[]) => {
+      const entries = blobs.map((bytes) => ({ sha256: sha256(bytes), size: bytes.length, zone: 'backups' as const }));
+      const payload = Buffer.concat(encodeBlobPack(entries, blobs));
+      const answer = await server.request({ method: 'POST', url: '/v1/blobs/pack', token, payload, headers: { 'content-type': BLOB_PACK_CONTENT_TYPE } });
+      expect(answer.statusCode, answer.body).toBe(200);
+    };
+    await sendPack([shared, onlyFirst, m1.bytes]);
+    await sendPack([onlySecond, m2.bytes]);
+    const keyOf = async (bytes: Buffer) =>
+      (await server.ctx.store.db.selectFrom('account_blobs').select('storage_key').where('sha256', '=', sha256(bytes)).executeTakeFirstOrThrow()).storage_key;
+    const [firstPack, secondPack] = [await keyOf(shared), await keyOf(onlySecond)];
+    expect(await keyOf(onlyFirst)).toBe(firstPack);
+    const first = (await commit([m1.sha], 1000)).snapshot!;
+    const second = (await commit([m2.sha], 2000)).snapshot!;
+
+    await server.request({ method: 'DELETE', url: `/v1/backups/${first.id}`, token });
+    expect(await server.ctx.blobs.has(firstPack)).toBe(true);
+    expect((await client.download(sha256(onlyFirst))).statusCode).toBe(404);
+    expect((await client.download(sha256(shared))).rawPayload.equals(shared)).toBe(true);
+    await server.request({ method: 'DELETE', url: `/v1/backups/${second.id}`, token });
+    expect(await server.ctx.blobs.has(firstPack)).toBe(false);
+    expect(await server.ctx.blobs.has(secondPack)).toBe(false);
+    expect(await accountUsage(server, token)).toEqual({ used: 0, reserved: 0 });
   });
 
   it('applies the retention policy after each backup and never removes the newest', async () => {

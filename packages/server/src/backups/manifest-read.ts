@@ -3,6 +3,7 @@ import { NimbusError, backupManifest, type BackupManifest } from '@nimbus/protoc
 import { gunzipSync } from 'node:zlib';
 import type { ServerContext } from '../context.js';
 import { findBlob } from '../blobs/blob-queries.js';
+import { openStoredBlob } from '../blobs/stored-blob.js';
 
 /** The largest manifest the server unpacks (JSON text): about a million files. */
 export const MANIFEST_MAX_BYTES = 512 * 1024 * 1024;
@@ -13,7 +14,7 @@ export async function readManifest(ctx: ServerContext, accountId: string, shas: 
   for (const sha of shas) {
     const row = await findBlob(ctx.store.db, accountId, sha);
     if (!row) throw new NimbusError('BAD_REQUEST', `manifest blob ${sha} is not uploaded`);
-    const stream = await ctx.blobs.get(row.storage_key);
+    const stream = await openStoredBlob(ctx.blobs, row);
     for await (const chunk of stream) parts.push(chunk as Buffer);
   }
   let text: string;

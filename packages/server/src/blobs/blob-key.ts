@@ -16,5 +16,12 @@ export function storageKeyFor(accountId: string, sha256: string, uploadId: strin
   return key;
 }
 
+/** The object holding the backup chunks of one pack upload (each blob row names its range). */
+export function packKeyFor(accountId: string, packId: string): string {
+  const key = `${accountId}/pack-${packId}`;
+  assertValidKey(key);
+  return key;
+}
+
 /** Transfers between the network, disk and hash read and write in chunks of this size. */
 export const IO_CHUNK_BYTES = 1024 * 1024;

@@ -86,6 +86,16 @@ export function unreferencedBlobs(db: Db, olderThan: number, limit: number): Pro
     .execute();
 }
 
+/** Which of these storage keys some blob row still names (a shared pack object is kept while one does). */
+export async function namedStorageKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
+  const named = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db.selectFrom('account_blobs').select('storage_key').distinct().where('storage_key', 'in', keys.slice(i, i + 500)).execute();
+    for (const row of rows) named.add(row.storage_key);
+  }
+  return named;
+}
+
 /** Deletes the blob row only if it is still unreferenced and still the same stored copy. */
 export async function deleteUnreferencedBlob(db: Db, row: BlobRow): Promise<boolean> {
   const result = await db

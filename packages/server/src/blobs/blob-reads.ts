@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.js';
 import type { ByteRange } from './blob-store.js';
 import { findBlob, presentHashes } from './blob-queries.js';
 import { parseRange } from './range.js';
+import { openStoredBlob } from './stored-blob.js';
 
 export async function checkBlobs(ctx: ServerContext, accountId: string, hashes: readonly string[]): Promise<BlobCheckResponse> {
   const unique = [...new Set(hashes)];
@@ -37,6 +38,6 @@ export async function openBlob(
       size: row.size,
     });
   }
-  const body = withBody ? await ctx.blobs.get(row.storage_key, range) : undefined;
+  const body = withBody ? await openStoredBlob(ctx.blobs, row, range) : undefined;
   return { sha256, size: row.size, range, body };
 }

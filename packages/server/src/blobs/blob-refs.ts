@@ -1,19 +1,26 @@
 // Blob reference counting on the database side: records refer to an account's blobs; the last
 // reference gone removes the blob row and refunds its bytes. The bytes themselves are deleted
 // from the blob store only after the transaction commits (removeFreedBlobs).
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { chargeBytes } from '../quota/charge.js';
 import { IN_CHUNK, chunks } from '../records/chunks.js';
+import { namedStorageKeys } from './blob-queries.js';
 import type { BlobStore } from './blob-store.js';
+import { eachLimited } from './each-limited.js';
 
 type Trx = Transaction<Database>;
 
 export interface FreedBlob {
   sha256: string;
   storageKey: string;
+  /** Its bytes are a range of an object other blobs of its pack may still use. */
+  shared: boolean;
 }
+
+/** Deletes of freed objects at once. */
+const DELETES_IN_FLIGHT = 16;
 
 export interface WarnLogger {
   warn(obj: object, msg: string): void;
@@ -77,10 +84,10 @@ export async function dropBlobRefs(trx: Trx, accountId: string, counts: Readonly
       .where('account_id', '=', accountId)
       .where('sha256', 'in', part)
       .where('refcount', '<=', 0)
-      .returning(['sha256', 'storage_key', 'size'])
+      .returning(['sha256', 'storage_key', 'storage_offset', 'size'])
       .execute();
     for (const row of rows) {
-      freed.push({ sha256: row.sha256, storageKey: row.storage_key });
+      freed.push({ sha256: row.sha256, storageKey: row.storage_key, shared: row.storage_offset !== null });
       refund += row.size;
     }
   }
@@ -88,17 +95,37 @@ export async function dropBlobRefs(trx: Trx, accountId: string, counts: Readonly
   return freed;
 }
 
-/** Deletes freed blobs' bytes. Failures are logged, not thrown: the metadata is already gone. */
-export async function removeFreedBlobs(store: BlobStore, freed: readonly FreedBlob[], log: WarnLogger): Promise<void> {
-  await Promise.all(
-    freed.map(async (blob) => {
-      try {
-        await store.delete(blob.storageKey);
-      } catch (error) {
-        log.warn({ err: error, sha256: blob.sha256 }, 'could not delete the bytes of a freed blob');
-      }
-    }),
-  );
+/**
+ * The objects freed blobs leave unused, to delete once their rows are gone (committed): a blob's own object, and
+ * a pack object no row names any more. No row can name a pack object again: its key is used by one upload only.
+ */
+export async function unusedObjects(db: Kysely<Database>, freed: readonly FreedBlob[]): Promise<string[]> {
+  const own = freed.filter((blob) => !blob.shared).map((blob) => blob.storageKey);
+  const packs = [...new Set(freed.filter((blob) => blob.shared).map((blob) => blob.storageKey))];
+  if (packs.length === 0) return own;
+  const named = await namedStorageKeys(db, packs);
+  return [...own, ...packs.filter((key) => !named.has(key))];
+}
+
+/**
+ * Deletes freed blobs' bytes (`db` sees the commit that freed them). Failures are logged, not thrown: the metadata
+ * is already gone, and bytes no row names are harmless.
+ */
+export async function removeFreedBlobs(db: Kysely<Database>, store: BlobStore, freed: readonly FreedBlob[], log: WarnLogger): Promise<void> {
+  let keys: string[];
+  try {
+    keys = await unusedObjects(db, freed);
+  } catch (error) {
+    log.warn({ err: error, blobs: freed.length }, 'could not tell which freed objects are unused');
+    return;
+  }
+  await eachLimited(keys, DELETES_IN_FLIGHT, async (key) => {
+    try {
+      await store.delete(key);
+    } catch (error) {
+      log.warn({ err: error, key }, 'could not delete the bytes of a freed blob');
+    }
+  });
 }
 
 /** Turns {sha: n} into {n: [sha…]} so one UPDATE serves every blob changed by the same amount. */

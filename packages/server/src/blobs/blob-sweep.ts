@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ServerContext } from '../context.js';
 import { chargeBytes, releaseReservation } from '../quota/charge.js';
 import { abandonedUploads, allUploadIds, deleteUnreferencedBlob, deleteUpload, lockAccount, unreferencedBlobs } from './blob-queries.js';
+import { unusedObjects } from './blob-refs.js';
 import { uploadService } from './upload-service.js';
 
 const BATCH = 500;
@@ -46,7 +47,8 @@ export async function sweepUnreferencedBlobs(ctx: ServerContext, cutoff: number)
     });
     if (!deleted) continue;
     // After the commit: a crash here leaves bytes without a row (harmless), never a row without bytes.
-    await ctx.blobs.delete(row.storage_key);
+    const freed = { sha256: row.sha256, storageKey: row.storage_key, shared: row.storage_offset !== null };
+    for (const key of await unusedObjects(ctx.store.reader, [freed])) await ctx.blobs.delete(key);
     swept++;
   }
   return swept;

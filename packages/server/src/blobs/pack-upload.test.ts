@@ -7,6 +7,7 @@ import { accountUsage, blobClient, sha256 } from '../testing/blob-client.js';
 import { describeEachDatabase } from '../testing/each-database.js';
 import { startTestS3, type TestS3 } from '../testing/s3-test-server.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
+import { sweepUnreferencedBlobs } from './blob-sweep.js';
 
 type Blob = { bytes: Buffer; zone?: string; sha?: string; size?: number };
 
@@ -56,6 +57,57 @@ describeEachDatabase('blob packs', (kind) => {
     const rows = await server.ctx.store.db.selectFrom('account_blobs').select(['sha256', 'zone']).execute();
     expect(rows).toHaveLength(21);
     expect(rows.find((r) => r.sha256 === sha256(blobs[1]!.bytes))?.zone).toBe('photos');
+  });
+
+  it('keeps the backup chunks of a pack in one object, each served from its range, the object freed with its last chunk', async () => {
+    const chunks = Array.from({ length: 3 }, (_, i) => ({ bytes: randomBytes(3000 + i * 1000), zone: 'backups' }));
+    const other = { bytes: randomBytes(700), zone: 'drive' };
+    const empty = { bytes: Buffer.alloc(0), zone: 'backups' };
+    const answer = await sendPack(server, token, packBody([chunks[0]!, other, chunks[1]!, empty, chunks[2]!]));
+    expect(answer.statusCode, answer.body).toBe(200);
+    // One object for the three chunks; the drive blob and the empty chunk have their own.
+    expect(await storedFiles(server)).toHaveLength(3);
+    const client = blobClient(server.request, token);
+    for (const blob of [...chunks, other, empty]) expect((await client.download(sha256(blob.bytes))).rawPayload.equals(blob.bytes)).toBe(true);
+    const part = await client.download(sha256(chunks[1]!.bytes), { range: 'bytes=10-19' });
+    expect(part.statusCode).toBe(206);
+    expect(part.rawPayload.equals(chunks[1]!.bytes.subarray(10, 20))).toBe(true);
+    const rows = await server.ctx.store.db.selectFrom('account_blobs').select(['sha256', 'storage_key', 'storage_offset']).execute();
+    const packKey = rows.find((r) => r.sha256 === sha256(chunks[0]!.bytes))!.storage_key;
+    expect(rows.filter((r) => r.storage_key === packKey).map((r) => r.storage_offset)).toEqual([0, 3000, 7000]);
+
+    // Records hold the first two chunks; the sweeper frees the third: refunded, the shared object stays.
+    const write = async (writes: unknown[]) => {
+      const res = await server.request({ method: 'POST', url: '/v1/records/batch', token, payload: { writes } });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    await write(chunks.slice(0, 2).map((c, i) => ({ zone: 'drive', id: `f${i}`, baseVersion: 0, data: {}, blobs: [sha256(c.bytes)] })));
+    const before = (await accountUsage(server, token)).used;
+    expect(await sweepUnreferencedBlobs(server.ctx, Date.now() + 1000)).toBe(3);
+    expect((await accountUsage(server, token)).used).toBe(before - 5000 - 700);
+    expect(await server.ctx.blobs.has(packKey)).toBe(true);
+    expect((await client.download(sha256(chunks[2]!.bytes))).statusCode).toBe(404);
+    expect((await client.download(sha256(chunks[1]!.bytes))).rawPayload.equals(chunks[1]!.bytes)).toBe(true);
+    // The first record goes: its chunk is refunded, the object stays for the second; then the second goes too.
+    await write([{ zone: 'drive', id: 'f0', baseVersion: 1, delete: true }]);
+    expect(await server.ctx.blobs.has(packKey)).toBe(true);
+    expect((await client.download(sha256(chunks[1]!.bytes))).rawPayload.equals(chunks[1]!.bytes)).toBe(true);
+    await write([{ zone: 'drive', id: 'f1', baseVersion: 1, delete: true }]);
+    expect(await server.ctx.blobs.has(packKey)).toBe(false);
+    expect(await accountUsage(server, token)).toEqual({ used: 0, reserved: 0 });
+    expect(await storedFiles(server)).toEqual([]);
+  });
+
+  it('packs the new chunks of a pack that also carries known ones, each readable', async () => {
+    const [a, b, c, d] = Array.from({ length: 4 }, () => ({ bytes: randomBytes(2000), zone: 'backups' }));
+    expect((await sendPack(server, token, packBody([a!, b!]))).statusCode).toBe(200);
+    // b is known: c and d no longer follow each other in the body and are copied into their object.
+    const again = await sendPack(server, token, packBody([c!, b!, d!]));
+    expect(again.json<BlobPackResponse>().results.map((r) => r.status)).toEqual(['stored', 'present', 'stored']);
+    expect(await storedFiles(server)).toHaveLength(2);
+    const client = blobClient(server.request, token);
+    for (const blob of [a!, b!, c!, d!]) expect((await client.download(sha256(blob.bytes))).rawPayload.equals(blob.bytes)).toBe(true);
+    expect(await accountUsage(server, token)).toEqual({ used: 8000, reserved: 0 });
   });
 
   it('a blob uploaded by a pack is known to the resumable path, and the other way round', async () => {
@@ -207,5 +259,21 @@ describe('blob packs on the S3 blob store', () => {
     for (const blob of blobs) expect((await client.download(sha256(blob.bytes))).rawPayload.equals(blob.bytes)).toBe(true);
     const rows = await server.ctx.store.db.selectFrom('account_blobs').select('storage_key').execute();
     for (const row of rows) expect(await server.ctx.blobs.has(row.storage_key)).toBe(true);
+  });
+
+  it('puts the backup chunks of a pack in one object and serves each from its range', async () => {
+    const chunks = Array.from({ length: 5 }, (_, i) => ({ bytes: randomBytes(1000 + i * 10), zone: 'backups' }));
+    expect((await sendPack(server, token, packBody(chunks))).statusCode).toBe(200);
+    const keys = await server.ctx.store.db
+      .selectFrom('account_blobs')
+      .select('storage_key')
+      .distinct()
+      .where('sha256', 'in', chunks.map((c) => sha256(c.bytes)))
+      .execute();
+    expect(keys).toHaveLength(1);
+    const client = blobClient(server.request, token);
+    for (const chunk of chunks) expect((await client.download(sha256(chunk.bytes))).rawPayload.equals(chunk.bytes)).toBe(true);
+    const part = await client.download(sha256(chunks[3]!.bytes), { range: 'bytes=1000-' });
+    expect(part.rawPayload.equals(chunks[3]!.bytes.subarray(1000))).toBe(true);
   });
 });

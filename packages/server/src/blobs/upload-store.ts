@@ -33,7 +33,7 @@ export async function storeUpload(ctx: ServerContext, upload: UploadRow, stagedP
       if (await findBlob(trx, accountId, sha256)) return false;
       const charged = await chargeBytes(trx, accountId, size);
       if (!charged.ok) throw quotaError(charged);
-      await insertBlob(trx, { account_id: accountId, sha256, size, storage_key: key, zone: upload.zone, refcount: 0, created_at: ctx.clock.now() });
+      await insertBlob(trx, { account_id: accountId, sha256, size, storage_key: key, storage_offset: null, zone: upload.zone, refcount: 0, created_at: ctx.clock.now() });
       return true;
     });
   } catch (error) {

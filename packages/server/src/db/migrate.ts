@@ -3,12 +3,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/0001-initial.js';
 import * as backups from './migrations/0002-backups.js';
 import * as deviceStatus from './migrations/0004-device-status.js';
+import * as packedBlobs from './migrations/0005-packed-blobs.js';
 
 /** Migrations live in code (not a folder scan) so the built server needs no file lookups. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-backups': backups,
   '0004-device-status': deviceStatus,
+  '0005-packed-blobs': packedBlobs,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -62,6 +62,11 @@ export interface AccountBlobsTable {
   size: number;
   /** Where the bytes are in the blob store; unique per upload, so a re-upload never races a delete. */
   storage_key: string;
+  /**
+   * NULL: the object at storage_key is this blob. A number: the blob is `size` bytes from there inside an object
+   * shared with the other backup chunks of its pack (deleted once no row names it).
+   */
+  storage_offset: number | null;
   /** The service the bytes were first charged to. */
   zone: string;
   /** Records referring to this blob; at 0 the blob is removed and its bytes refunded. */

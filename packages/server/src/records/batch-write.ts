@@ -62,7 +62,7 @@ export async function writeBatch(ctx: ServerContext, accountId: string, raw: rea
   if (planned.some((r) => r.status === 'ok')) ctx.notifier.publish(accountId, { kind: 'feed', seq: lastSeq });
   // Devices paused for storage may fit now, whichever zones they listen to.
   if (storageFreed) ctx.notifier.publish(accountId, { kind: 'storage' });
-  if (freed.length > 0) await removeFreedBlobs(ctx.blobs, freed, log);
+  if (freed.length > 0) await removeFreedBlobs(ctx.store.reader, ctx.blobs, freed, log);
   const results: WriteResult[] = new Array<WriteResult>(raw.length);
   for (const [index, result] of invalid) results[index] = result;
   for (const result of planned) results[result.index] = result;
