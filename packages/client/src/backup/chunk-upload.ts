@@ -2,6 +2,7 @@
 import { LIMITS, type BlobPackEntry } from '@nimbus/protocol';
 import type { ApiClient } from '../api-client.js';
 import { CHECK_HASHES } from '../sync/blob-transfer.js';
+import { InlineHasher, packBuffer, type ChunkHasher } from './chunk-hasher.js';
 
 export type ChunkTransport = Pick<ApiClient, 'checkBlobs' | 'sendBlobPack'>;
 
@@ -18,24 +19,35 @@ export interface UploadCounts {
   presentBytes: number;
 }
 
+/** A chunk in a pack: its hash is being worked out (the hasher reads it in the pack) or was given by the caller. */
+interface PackChunk {
+  sha256: Promise<string>;
+  /** Given with its hash by add(): already checked against the run's other chunks. */
+  known: boolean;
+  start: number;
+  length: number;
+}
+
 /** A pack being filled: one reused buffer, the chunks laid end to end in it. */
 interface PackBuffer {
   bytes: Buffer;
   used: number;
-  chunks: { sha256: string; start: number; length: number }[];
+  chunks: PackChunk[];
 }
 
 /**
  * Takes every chunk of the backup in order and makes sure the server has it. A chunk met twice in one run is
  * sent once. Chunks are copied into reused pack buffers (the caller's bytes may be a reused window; fresh
- * memory costs page faults), so the whole upload holds at most IN_FLIGHT + 1 packs. Errors surface on the next
- * add() or on finish().
+ * memory costs page faults), so the whole upload holds at most IN_FLIGHT + 1 packs. addChunk() hashes a chunk
+ * where it lies in its pack (on the hasher's thread); a pack is checked and sent once its chunks are hashed.
+ * Errors surface on the next add or on finish().
  */
 export class ChunkUploader {
   readonly counts: UploadCounts = { sentChunks: 0, sentBytes: 0, presentChunks: 0, presentBytes: 0 };
   readonly #transport: ChunkTransport;
   readonly #signal: AbortSignal | undefined;
   readonly #onSent: (bytes: number) => void;
+  readonly #hasher: ChunkHasher;
   readonly #seen = new Set<string>();
   readonly #free: PackBuffer[] = [];
   #made = 0;
@@ -43,10 +55,11 @@ export class ChunkUploader {
   readonly #inFlight = new Set<Promise<void>>();
   #failure: { error: unknown } | undefined;
 
-  constructor(transport: ChunkTransport, options: { signal?: AbortSignal | undefined; onSent?: (bytes: number) => void } = {}) {
+  constructor(transport: ChunkTransport, options: { signal?: AbortSignal | undefined; onSent?: (bytes: number) => void; hasher?: ChunkHasher } = {}) {
     this.#transport = transport;
     this.#signal = options.signal;
     this.#onSent = options.onSent ?? (() => undefined);
+    this.#hasher = options.hasher ?? new InlineHasher();
   }
 
   /** Forgets that chunks were met this run (a retry after the server reported some missing). */
@@ -54,18 +67,42 @@ export class ChunkUploader {
     for (const sha of shas) this.#seen.delete(sha);
   }
 
+  /** A chunk whose hash the caller knows (a manifest piece). */
   async add(sha256: string, bytes: Uint8Array): Promise<void> {
     this.#throwIfFailed();
     if (this.#seen.has(sha256)) return;
     this.#seen.add(sha256);
-    let pack = this.#current;
-    if (pack && (pack.used + bytes.length > pack.bytes.length || pack.chunks.length >= BATCH_BLOBS)) {
-      await this.#flush();
-      pack = undefined;
-    }
-    pack ??= this.#current = await this.#take();
+    const pack = await this.#room(bytes.length);
+    pack.chunks.push({ sha256: Promise.resolve(sha256), known: true, start: pack.used, length: bytes.length });
+    this.#copy(pack, bytes);
+  }
+
+  /**
+   * Copies a chunk into the pack being filled (the caller may reuse `bytes` at once) and starts hashing it there.
+   * Resolves once it is copied, with its SHA-256 to come; a chunk met before in this run is not sent again.
+   */
+  async addChunk(bytes: Uint8Array): Promise<{ sha256: Promise<string> }> {
+    this.#throwIfFailed();
+    const pack = await this.#room(bytes.length);
+    const start = pack.used;
+    this.#copy(pack, bytes);
+    const sha256 = this.#hasher.hash(pack.bytes, start, bytes.length);
+    // Awaited by the pack's send and by the caller; a failure must not count as unhandled before then.
+    sha256.catch(() => undefined);
+    pack.chunks.push({ sha256, known: false, start, length: bytes.length });
+    return { sha256 };
+  }
+
+  /** The pack being filled, flushed first when `length` more bytes would not fit. */
+  async #room(length: number): Promise<PackBuffer> {
+    const pack = this.#current;
+    if (pack && pack.used + length <= pack.bytes.length && pack.chunks.length < BATCH_BLOBS) return pack;
+    if (pack) await this.#flush();
+    return (this.#current = await this.#take());
+  }
+
+  #copy(pack: PackBuffer, bytes: Uint8Array): void {
     pack.bytes.set(bytes, pack.used);
-    pack.chunks.push({ sha256, start: pack.used, length: bytes.length });
     pack.used += bytes.length;
   }
 
@@ -83,7 +120,7 @@ export class ChunkUploader {
       if (free) return free;
       if (this.#made < IN_FLIGHT + 1) {
         this.#made++;
-        return { bytes: Buffer.allocUnsafe(LIMITS.blobPackMaxBytes), used: 0, chunks: [] };
+        return { bytes: packBuffer(this.#hasher, LIMITS.blobPackMaxBytes), used: 0, chunks: [] };
       }
       await Promise.race(this.#inFlight);
       this.#throwIfFailed();
@@ -113,10 +150,22 @@ export class ChunkUploader {
   }
 
   async #send(pack: PackBuffer): Promise<void> {
-    const answer = await this.#transport.checkBlobs(pack.chunks.map((c) => c.sha256), this.#signal);
+    const hashes = await Promise.all(pack.chunks.map((c) => c.sha256));
+    const chunks: { sha256: string; start: number; length: number }[] = [];
+    pack.chunks.forEach((chunk, index) => {
+      const sha256 = hashes[index]!;
+      if (!chunk.known) {
+        // Met before in this run (in this pack or another): sent, or being sent, once.
+        if (this.#seen.has(sha256)) return;
+        this.#seen.add(sha256);
+      }
+      chunks.push({ sha256, start: chunk.start, length: chunk.length });
+    });
+    if (chunks.length === 0) return;
+    const answer = await this.#transport.checkBlobs(chunks.map((c) => c.sha256), this.#signal);
     const missing = new Set(answer.missing);
-    const send = pack.chunks.filter((c) => missing.has(c.sha256));
-    for (const chunk of pack.chunks) {
+    const send = chunks.filter((c) => missing.has(c.sha256));
+    for (const chunk of chunks) {
       if (missing.has(chunk.sha256)) continue;
       this.counts.presentChunks++;
       this.counts.presentBytes += chunk.length;

@@ -1,8 +1,8 @@
 // `nimbus backup create`: scan, chunk what changed, send the chunks the server lacks, commit the manifest.
 import type { ManifestEntry, PrunedSnapshot, SnapshotView } from '@nimbus/protocol';
 import type { ApiClient } from '../api-client.js';
-import { hashText } from '../adapters/file-hash.js';
 import { BackupCache } from './backup-cache.js';
+import { InlineHasher, WorkerHasher, type ChunkHasher } from './chunk-hasher.js';
 import { ChunkUploader, type UploadCounts } from './chunk-upload.js';
 import { FastCdc } from './fastcdc.js';
 import { ChunkReader } from './file-chunks.js';
@@ -31,6 +31,8 @@ export interface CreateBackupOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: BackupProgress) => void) | undefined;
   now?: () => number;
+  /** Bytes to read from which chunks are hashed on a worker thread (below: on this thread). */
+  hashWorkerMinBytes?: number;
 }
 
 export interface BackupResult {
@@ -49,6 +51,9 @@ export interface BackupResult {
 /** Commits that may report missing chunks (gone since the cache saw them) before the backup gives up. */
 const ATTEMPTS = 3;
 
+/** Below this much to read, a hashing worker costs more to start than it saves. */
+const HASH_WORKER_MIN_BYTES = 16 * 1024 * 1024;
+
 /**
  * Makes one snapshot of `roots`. Nothing is visible until the commit: a run cut short leaves only unreferenced
  * chunks, which the next run finds on the server and does not send again.
@@ -59,13 +64,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   const cache = new BackupCache(options.cacheFile);
   const progress: BackupProgress = { phase: 'scan', filesToRead: 0, filesRead: 0, bytesToRead: 0, bytesRead: 0, sentBytes: 0 };
   const report = (): void => options.onProgress?.({ ...progress });
-  const uploader = new ChunkUploader(options.transport, {
-    signal: options.signal,
-    onSent: (bytes) => {
-      progress.sentBytes += bytes;
-      report();
-    },
-  });
+  let hasher: ChunkHasher | undefined;
+  let uploader: ChunkUploader | undefined;
   /** Files to read whatever the cache says: their chunks were reported missing. */
   const distrust = new Set<string>();
   try {
@@ -82,37 +82,51 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       Object.assign(progress, { phase: 'read', filesToRead: toRead.length, filesRead: 0, bytesRead: 0 });
       progress.bytesToRead = toRead.reduce((sum, item) => sum + (item.type === 'file' ? item.size : 0), 0);
       report();
+      hasher ??= progress.bytesToRead >= (options.hashWorkerMinBytes ?? HASH_WORKER_MIN_BYTES) ? new WorkerHasher() : new InlineHasher();
+      uploader ??= new ChunkUploader(options.transport, {
+        signal: options.signal,
+        hasher,
+        onSent: (bytes) => {
+          progress.sentBytes += bytes;
+          report();
+        },
+      });
 
       const entries: ManifestEntry[] = [];
+      /** Files read in this run: their entries get their chunk hashes once the hasher has them. */
+      const read: { entry: Extract<ManifestEntry, { type: 'file' }>; item: Extract<ScanItem, { type: 'file' }>; hashes: Promise<string>[] }[] = [];
       const absOf = new Map<string, string>();
       let files = 0;
-      let filesChanged = 0;
       for (const item of items) {
         options.signal?.throwIfAborted();
         if (item.type !== 'file') {
           entries.push(entryOf(item));
           continue;
         }
-        let chunks = cached.get(item.abs);
-        let size = item.size;
-        if (!chunks) {
-          const read = await chunkFile(item, reader, uploader, (bytes) => {
+        const cachedChunks = cached.get(item.abs);
+        const entry: Extract<ManifestEntry, { type: 'file' }> = { type: 'file', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs, size: item.size, chunks: cachedChunks ?? [] };
+        if (!cachedChunks) {
+          const chunked = await chunkFile(item, reader, uploader, (bytes) => {
             progress.bytesRead += bytes;
             report();
           });
           progress.filesRead++;
-          if ('reason' in read) {
-            skipped.push({ path: item.abs, reason: read.reason });
+          if ('reason' in chunked) {
+            skipped.push({ path: item.abs, reason: chunked.reason });
             continue;
           }
-          ({ chunks, size } = read);
-          filesChanged++;
-          if (size === item.size) cache.remember(item.abs, item, chunks);
+          entry.size = chunked.size;
+          read.push({ entry, item, hashes: chunked.hashes });
         }
         files++;
         absOf.set(item.path, item.abs);
-        entries.push({ type: 'file', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs, size, chunks });
+        entries.push(entry);
       }
+      for (const { entry, item, hashes } of read) {
+        entry.chunks = await Promise.all(hashes);
+        if (entry.size === item.size) cache.remember(item.abs, item, entry.chunks);
+      }
+      const filesChanged = read.length;
 
       progress.phase = 'commit';
       report();
@@ -136,24 +150,26 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     throw new Error(`the server still lacked some chunks after ${ATTEMPTS} attempts; run the backup again`);
   } finally {
     cache.close();
+    await hasher?.close();
   }
 }
 
-/** Reads, chunks and hands every chunk of one file to the uploader; a file system error is returned as the reason. */
+/**
+ * Reads, chunks and hands every chunk of one file to the uploader, which hashes it; a file system error is returned
+ * as the reason.
+ */
 async function chunkFile(
   item: Extract<ScanItem, { type: 'file' }>,
   reader: ChunkReader,
   uploader: ChunkUploader,
   onBytes: (bytes: number) => void,
-): Promise<{ chunks: string[]; size: number } | { reason: string }> {
-  const chunks: string[] = [];
+): Promise<{ hashes: Promise<string>[]; size: number } | { reason: string }> {
+  const hashes: Promise<string>[] = [];
   let size = 0;
   try {
     for await (const chunk of reader.chunks(item.abs)) {
-      const sha = hashText(chunk);
-      chunks.push(sha);
+      hashes.push((await uploader.addChunk(chunk)).sha256);
       size += chunk.length;
-      await uploader.add(sha, chunk);
       onBytes(chunk.length);
     }
   } catch (error) {
@@ -161,7 +177,7 @@ async function chunkFile(
     if (typeof (error as { code?: unknown }).code === 'string' && (error as { syscall?: unknown }).syscall !== undefined) return { reason: reasonOf(error) };
     throw error;
   }
-  return { chunks, size };
+  return { hashes, size };
 }
 
 function entryOf(item: Exclude<ScanItem, { type: 'file' }>): ManifestEntry {

@@ -1,4 +1,4 @@
-// The filesystem blob store adapter: each blob is a file under the root, moved in by rename from staging (small ones of a pack written in place).
+// The filesystem blob store adapter: each object is a file under the root, moved in by rename from staging (those of a pack written in place).
 import { NimbusError } from '@nimbus/protocol';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
