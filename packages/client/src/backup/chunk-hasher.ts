@@ -32,15 +32,22 @@ export class InlineHasher implements ChunkHasher {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-parentPort.on('message', ({ id, memory, offset, length }) => {
-  parentPort.postMessage({ id, sha: createHash('sha256').update(new Uint8Array(memory, offset, length)).digest('hex') });
+const memories = [];
+parentPort.on('message', ({ memory, jobs }) => {
+  if (memory) memories.push(memory);
+  const hashes = [];
+  for (let i = 0; i < jobs.length; i += 4) {
+    hashes.push(createHash('sha256').update(new Uint8Array(memories[jobs[i + 1]], jobs[i + 2], jobs[i + 3])).digest('hex'));
+  }
+  parentPort.postMessage({ first: jobs[0], hashes });
 });
 `;
 
 /**
  * One worker hashing chunks in the shared pack buffers they were copied into: the backup's SHA-256 (a third of
- * the client's CPU) runs beside reading, cutting and sending instead of between them. The worker only keeps the
- * process alive while a hash is awaited.
+ * the client's CPU) runs beside reading, cutting and sending instead of between them. Each buffer is shown to the
+ * worker once; requests go in batches, one message per turn of the event loop (a message per chunk cost the main
+ * thread more than the copy into the pack). The worker only keeps the process alive while a hash is awaited.
  */
 export class WorkerHasher implements ChunkHasher {
   readonly shared = true;
@@ -48,15 +55,22 @@ export class WorkerHasher implements ChunkHasher {
   readonly #waiting = new Map<number, { resolve: (sha: string) => void; reject: (error: Error) => void }>();
   #next = 0;
   #failure: { error: Error } | undefined;
+  /** Shared buffers the worker knows, by their index there. */
+  readonly #memories = new Map<SharedArrayBuffer, number>();
+  /** Requests not posted yet: [id, memory index, offset, length]… */
+  #batch: number[] = [];
+  #newMemory: SharedArrayBuffer | undefined;
 
   constructor() {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true });
     this.#worker.unref();
-    this.#worker.on('message', ({ id, sha }: { id: number; sha: string }) => {
-      const waiter = this.#waiting.get(id);
-      this.#waiting.delete(id);
+    this.#worker.on('message', ({ first, hashes }: { first: number; hashes: string[] }) => {
+      hashes.forEach((sha, index) => {
+        const waiter = this.#waiting.get(first + index);
+        this.#waiting.delete(first + index);
+        waiter?.resolve(sha);
+      });
       if (this.#waiting.size === 0) this.#worker.unref();
-      waiter?.resolve(sha);
     });
     const fail = (error: Error): void => {
       this.#failure ??= { error };
@@ -70,12 +84,30 @@ export class WorkerHasher implements ChunkHasher {
   hash(bytes: Buffer, start: number, length: number): Promise<string> {
     if (this.#failure) return Promise.reject(this.#failure.error);
     if (!(bytes.buffer instanceof SharedArrayBuffer)) throw new TypeError('the worker reads chunks from shared memory only (packBuffer)');
+    const memory = bytes.buffer;
+    let index = this.#memories.get(memory);
+    if (index === undefined) {
+      // A batch names one new buffer at most: post the waiting requests before showing another.
+      if (this.#newMemory) this.#post();
+      index = this.#memories.size;
+      this.#memories.set(memory, index);
+      this.#newMemory = memory;
+    }
     const id = this.#next++;
+    if (this.#batch.length === 0) setImmediate(() => this.#post());
+    this.#batch.push(id, index, bytes.byteOffset + start, length);
     return new Promise((resolve, reject) => {
       if (this.#waiting.size === 0) this.#worker.ref();
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, memory: bytes.buffer, offset: bytes.byteOffset + start, length });
     });
+  }
+
+  #post(): void {
+    if (this.#batch.length === 0 && !this.#newMemory) return;
+    // Ids of a batch follow each other: the answer names the first.
+    this.#worker.postMessage({ memory: this.#newMemory, jobs: this.#batch });
+    this.#batch = [];
+    this.#newMemory = undefined;
   }
 
   async close(): Promise<void> {
