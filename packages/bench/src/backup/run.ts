@@ -3,6 +3,7 @@
 // time (spawn to exit) and bytes stored — plus FastCDC's chunking speed on one core. Printed, never asserted.
 // BENCH_BACKUP_MB sets the tree's size (default 1024); BENCH_ROOT puts the tree and repositories elsewhere.
 import { FastCdc } from '@nimbus/client';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,6 +34,14 @@ interface Results {
   restic?: { first: Run; second: Run };
 }
 
+/**
+ * Writes the tree's dirty pages out before a timed run: otherwise the kernel flushes the freshly written GiB in the
+ * background during whichever tool's run comes when its pages expire (30 s), on the same disk and cores.
+ */
+function settleWrites(): void {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
 /** FastCDC over 256 MiB of random bytes in memory, one core, best of three. */
 function chunkingSpeed(): number {
   const data = randomBytes(256 * MiB);
@@ -58,6 +67,7 @@ async function main(): Promise<void> {
   try {
     const tree = join(root, 'tree');
     const treeBytes = await generateTree(tree, sizeMB * MiB);
+    settleWrites();
     log(`tree: ${(treeBytes / MiB).toFixed(0)} MiB written under ${tree}`);
     const chunkingMBps = chunkingSpeed();
     log(`FastCDC chunking: ${chunkingMBps.toFixed(0)} MB/s on one core`);
@@ -83,6 +93,7 @@ async function main(): Promise<void> {
     const r1 = await resticBackup();
     if (r1) log(`restic first backup: ${r1.seconds.toFixed(2)} s, ${(r1.storedBytes / MiB).toFixed(1)} MiB stored`);
     const changedBytes = await changeOnePercent(tree, treeBytes);
+    settleWrites();
     log(`changed ${(changedBytes / MiB).toFixed(1)} MiB (1 %)`);
     const n2 = await nimbusBackup();
     log(`nimbus second backup: ${n2.run.seconds.toFixed(2)} s, ${(n2.run.storedBytes / MiB).toFixed(1)} MiB stored`);
