@@ -6,6 +6,7 @@ import { InlineHasher, WorkerHasher, type ChunkHasher } from './chunk-hasher.js'
 import { ChunkUploader, type UploadCounts } from './chunk-upload.js';
 import { FastCdc } from './fastcdc.js';
 import { ChunkReader } from './file-chunks.js';
+import { WHOLE_FILE_MAX_BYTES, WholeFileReader, type WholeFile } from './whole-file.js';
 import { encodeManifest } from './manifest-codec.js';
 import { reasonOf, scanTree, type BackupRoot, type ScanItem, type Skipped } from './scan-tree.js';
 
@@ -60,7 +61,9 @@ const HASH_WORKER_MIN_BYTES = 16 * 1024 * 1024;
  */
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
   const startedAt = (options.now ?? Date.now)();
-  const reader = new ChunkReader(new FastCdc());
+  const cdc = new FastCdc();
+  const reader = new ChunkReader(cdc);
+  const whole = new WholeFileReader();
   const cache = new BackupCache(options.cacheFile);
   const progress: BackupProgress = { phase: 'scan', filesToRead: 0, filesRead: 0, bytesToRead: 0, bytesRead: 0, sentBytes: 0 };
   const report = (): void => options.onProgress?.({ ...progress });
@@ -106,10 +109,14 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
         const cachedChunks = cached.get(item.abs);
         const entry: Extract<ManifestEntry, { type: 'file' }> = { type: 'file', path: item.path, mode: item.mode, mtimeMs: item.mtimeMs, size: item.size, chunks: cachedChunks ?? [] };
         if (!cachedChunks) {
-          const chunked = await chunkFile(item, reader, uploader, (bytes) => {
+          const onBytes = (bytes: number): void => {
             progress.bytesRead += bytes;
             report();
-          });
+          };
+          const chunked =
+            item.size <= WHOLE_FILE_MAX_BYTES
+              ? await chunkWholeFile(item, whole.read(item.abs, item.size), cdc, reader, uploader, onBytes)
+              : await chunkFile(item, reader, uploader, onBytes);
           progress.filesRead++;
           if ('reason' in chunked) {
             skipped.push({ path: item.abs, reason: chunked.reason });
@@ -174,10 +181,41 @@ async function chunkFile(
     }
   } catch (error) {
     // A file system error is this file's problem; anything else (the server, the network) stops the backup.
-    if (typeof (error as { code?: unknown }).code === 'string' && (error as { syscall?: unknown }).syscall !== undefined) return { reason: reasonOf(error) };
+    if (isFileSystemError(error)) return { reason: reasonOf(error) };
     throw error;
   }
   return { hashes, size };
+}
+
+/** Chunks a small file read whole (the same cuts as ChunkReader's); one that grew is streamed instead. */
+async function chunkWholeFile(
+  item: Extract<ScanItem, { type: 'file' }>,
+  read: WholeFile,
+  cdc: FastCdc,
+  reader: ChunkReader,
+  uploader: ChunkUploader,
+  onBytes: (bytes: number) => void,
+): ReturnType<typeof chunkFile> {
+  if ('grew' in read) return chunkFile(item, reader, uploader, onBytes);
+  if ('error' in read) {
+    if (isFileSystemError(read.error)) return { reason: reasonOf(read.error) };
+    throw read.error;
+  }
+  const hashes: Promise<string>[] = [];
+  const { bytes } = read;
+  for (let start = 0; start < bytes.length; ) {
+    const length = cdc.cut(bytes, start, bytes.length);
+    // Copied into its pack before addChunk resolves, so the reader's buffer is free for the next file after.
+    hashes.push((await uploader.addChunk(bytes.subarray(start, start + length))).sha256);
+    start += length;
+    onBytes(length);
+  }
+  return { hashes, size: bytes.length };
+}
+
+/** An error of the file system (about this file), as opposed to the server's or the network's. */
+function isFileSystemError(error: unknown): boolean {
+  return typeof (error as { code?: unknown }).code === 'string' && (error as { syscall?: unknown }).syscall !== undefined;
 }
 
 function entryOf(item: Exclude<ScanItem, { type: 'file' }>): ManifestEntry {
