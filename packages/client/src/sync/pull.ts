@@ -160,7 +160,8 @@ async function applyPage(
   for (const [index, record] of records.entries()) {
     const keys = keysOf(record);
     if (previous && keys.some((k) => previous?.keys.has(k))) {
-      // It touches what the previous page is placing: once that is mirrored, the rest of this page is read again.
+      // It touches what the previous page is placing: once that is mirrored, the rest of this page's rows (and
+      // waiting local changes) are read again.
       await Promise.all(running);
       if (stopped || !(await previous.done)) {
         stopped = true;
@@ -174,6 +175,8 @@ async function applyPage(
         if (row) view.mirror.set(id, row);
         else view.mirror.delete(id);
       }
+      // Its records applied again (names taken meanwhile) may have left follow-ups waiting to go up.
+      for (const id of ctx.outbox.pendingAmong(zone, rest)) view.pending.add(id);
     }
     while (!stopped && (running.size >= limit || keys.some((k) => busy.has(k)))) await oneEnded();
     if (stopped) break;
