@@ -114,7 +114,11 @@ describeEachDatabase('resumable uploads', (kind) => {
     const idA = a.json<UploadView>().uploadId!;
     expect(b.json<UploadView>().uploadId).toBe(idA);
     const results = await Promise.all([client.upload(bytes, 3).catch(() => 'lost'), device2.upload(bytes, 2).catch(() => 'lost')]);
-    expect(results.some((r) => typeof r === 'object' && r.complete)).toBe(true);
+    if (!results.some((r) => typeof r === 'object' && r.complete)) {
+      // Both can lose: each PUT refused because the other moved the offset (this test's client gives up at once,
+      // where a device's asks for the offset again). Asking again goes on from where the upload is.
+      expect(await device2.upload(bytes)).toMatchObject({ complete: true });
+    }
     // Whoever lost the race asks again and is told the blob is there.
     expect((await device2.create(bytes)).json()).toMatchObject({ complete: true });
     expect(await accountUsage(server, token)).toEqual({ used: 8000, reserved: 0 });
