@@ -4,9 +4,10 @@
 // The worker only makes files (open O_EXCL, write, fstat, close) and their missing folders; journaling and fsync
 // stay with the caller.
 import { Worker } from 'node:worker_threads';
+import type { WrittenFile } from './atomic-write.js';
 
 /** One new file's result: its size and mtime, `null` when the name was taken (EEXIST). */
-export type CreateResult = { size: number; mtimeMs: number } | null;
+export type CreateResult = WrittenFile | null;
 
 /** What a worker reports for its share: results in order; `error` when it stopped early (the rest was not tried). */
 interface WorkerAnswer {

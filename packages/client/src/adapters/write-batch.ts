@@ -4,7 +4,7 @@ import { closeSync, renameSync, constants, fstatSync, mkdirSync, openSync, write
 import { copyFile, mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir, tempPathFor, type AtomicWriteOptions, type WrittenFile } from './atomic-write.js';
-import { CreateError, createPool } from './create-pool.js';
+import { CreateError, createPool, type CreateResult } from './create-pool.js';
 import { syncFileSystemOf } from './fs-sync-group.js';
 
 interface Staged {
@@ -13,7 +13,7 @@ interface Staged {
 }
 
 /** What `createAll()` did with one new file: its stat, or `null` when the name was taken meanwhile (EEXIST). */
-export type Created = WrittenFile | null;
+export type Created = CreateResult;
 
 const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
 

@@ -32,8 +32,6 @@ export interface CreateBackupOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: BackupProgress) => void) | undefined;
   now?: () => number;
-  /** Bytes to read from which chunks are hashed on a worker thread (below: on this thread). */
-  hashWorkerMinBytes?: number;
 }
 
 export interface BackupResult {
@@ -85,7 +83,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       Object.assign(progress, { phase: 'read', filesToRead: toRead.length, filesRead: 0, bytesRead: 0 });
       progress.bytesToRead = toRead.reduce((sum, item) => sum + (item.type === 'file' ? item.size : 0), 0);
       report();
-      hasher ??= progress.bytesToRead >= (options.hashWorkerMinBytes ?? HASH_WORKER_MIN_BYTES) ? new WorkerHasher() : new InlineHasher();
+      hasher ??= progress.bytesToRead >= HASH_WORKER_MIN_BYTES ? new WorkerHasher() : new InlineHasher();
       uploader ??= new ChunkUploader(options.transport, {
         signal: options.signal,
         hasher,
