@@ -9,7 +9,10 @@ const delegated = argv.length === 1 && argv[0] === 'sync' ? await (await import(
 if (delegated !== undefined) {
   process.exitCode = delegated;
 } else {
-  const { main, quietOnClosedPipe } = await import('../dist/nimbus.bundle.js');
-  quietOnClosedPipe();
-  process.exitCode = await main(argv);
+  const { loadBundle } = await import('../dist/bundle-loader.js');
+  const { bundle, saveCodeCache } = loadBundle(argv);
+  bundle.quietOnClosedPipe();
+  const code = await bundle.main(argv);
+  process.exitCode = code;
+  saveCodeCache(code);
 }

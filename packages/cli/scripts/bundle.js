@@ -1,7 +1,9 @@
 // Bundles the built CLI (dist/main.js and everything it imports from our packages and npm, but the server and
-// native addons) into one file, dist/nimbus.bundle.js, which bin/nimbus.js runs. Why: a device command's time is
+// native addons) into one file, dist/nimbus.bundle.cjs, which bin/nimbus.js runs. Why: a device command's time is
 // mostly Node resolving and compiling ~400 small ES modules; one file starts about twice as fast, and a no-change
 // `nimbus sync` is mostly startup. `nimbus serve` still loads @nimbus/server from its own package, lazily.
+// CommonJS, not ESM: dist/bundle-loader.js compiles it as a vm.Script, which takes a V8 code cache (Node 20 has no
+// code cache for ES modules).
 import { build } from 'rolldown';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +16,6 @@ await build({
   // it, on demand: inlined it would double the file every command parses) and native addons (better-sqlite3, sharp) stay
   // as they are.
   external: [/^@nimbus\/server(\/|$)/, 'undici', 'better-sqlite3', 'sharp', /^node:/],
-  output: { file: `${dist}nimbus.bundle.js`, format: 'esm', codeSplitting: false, sourcemap: true },
+  output: { file: `${dist}nimbus.bundle.cjs`, format: 'cjs', codeSplitting: false, sourcemap: true },
   logLevel: 'warn',
 });

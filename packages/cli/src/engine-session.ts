@@ -1,5 +1,4 @@
 // The CLI's link to the sync engine: the agent lock, the engine of this home and library, the stored status, the agent.
-import v8 from 'node:v8';
 import {
   AgentLockedError,
   LocalStore,
@@ -67,23 +66,11 @@ export interface DeviceEngine {
 }
 
 export async function openDeviceEngine(home: string): Promise<DeviceEngine> {
-  keepHeapSmall();
   const library = await libraryFolder();
   const session = await loadSession(home);
   const timeoutMs = requestTimeoutMs();
   const engine = await openEngine({ home, library, fetch: timedFetch(timeoutMs), probe: () => resetAndProbe(home, timeoutMs) });
   return { engine, library, home, server: session?.server ?? 'no server (signed out: run nimbus login)', close: () => engine.close() };
-}
-
-/**
- * A device process collects garbage sooner than V8 would. A big pull allocates fast while each feed page stays alive
- * for a while (parsed, applied, then placed while the next is applied), so V8 let the heap grow to ~250 MB around
- * ~40 MB of live objects (a fresh device's pull of 100,000 records peaked at 350–420 MB of RSS). A growing factor
- * of 1.5 instead of up to 4 kept it under 300 MB at about the same speed. GC tuning flags are read at each
- * collection, so setting this at run time takes effect (heap size limits would not).
- */
-function keepHeapSmall(): void {
-  v8.setFlagsFromString('--heap-growing-percent=50');
 }
 
 /**
