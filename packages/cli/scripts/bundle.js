@@ -16,6 +16,8 @@ await build({
   // it, on demand: inlined it would double the file every command parses) and native addons (better-sqlite3, sharp) stay
   // as they are.
   external: [/^@nimbus\/server(\/|$)/, 'undici', 'better-sqlite3', 'sharp', /^node:/],
-  output: { file: `${dist}nimbus.bundle.cjs`, format: 'cjs', codeSplitting: false, sourcemap: true },
+  // The external ones load with require() (the server's ES modules too: Node ≥ 20.19 requires ES modules without a
+  // flag): an import() in a vm.Script goes through a loader Node 20 calls experimental, with a warning on stderr.
+  output: { file: `${dist}nimbus.bundle.cjs`, format: 'cjs', codeSplitting: false, sourcemap: true, dynamicImportInCjs: false },
   logLevel: 'warn',
 });

@@ -52,7 +52,7 @@ export function loadBundle(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const script = new vm.Script(wrap(source), {
     filename: BUNDLE_FILE,
     ...(cachedData ? { cachedData } : {}),
-    // The bundle's own `import()` of ES modules (the server, sharp, undici) goes through Node's usual loader.
+    // The bundle requires its externals (scripts/bundle.js); an import() left in a library still works this way.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} as CliBundle };
