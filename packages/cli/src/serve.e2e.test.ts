@@ -30,6 +30,10 @@ describe('nimbus serve on SQLite', () => {
     }
   });
 
+  it('starts without a warning from Node (the CLI bundle loads the server with require)', () => {
+    expect(server.output()).not.toMatch(/Warning/);
+  });
+
   it('serves only the probe and health on the probe port', async () => {
     const response = await fetch(`${server.probeUrl}/v1/records/notes/x`);
     expect(response.status).toBe(404);
