@@ -2,8 +2,8 @@
 // after that; one running sync serves every caller that asked before it started, and callers that ask while it runs
 // share the next one. So a pull's pages, placed one after another while the disk is slow to sync, share syncs
 // instead of queueing one each.
-import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { syncFs } from './sync-helper.js';
 
 class SyncGroup {
   #running: Promise<boolean> | undefined;
@@ -27,11 +27,9 @@ class SyncGroup {
   }
 
   #start(): Promise<boolean> {
-    return new Promise((done) => {
-      execFile('sync', ['-f', this.#path], { timeout: 120_000 }, (error) => {
-        this.#running = undefined;
-        done(error === null);
-      });
+    return syncFs(this.#path).then((ok) => {
+      this.#running = undefined;
+      return ok;
     });
   }
 }
