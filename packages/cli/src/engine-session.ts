@@ -11,7 +11,6 @@ import {
   loginCommand,
   PROBE_TIMEOUT_MS,
   probeConnectivity,
-  timedFetch,
   acquireAgentLock,
   homeFeedWatch,
   openEngine,
@@ -69,7 +68,7 @@ export async function openDeviceEngine(home: string): Promise<DeviceEngine> {
   const library = await libraryFolder();
   const session = await loadSession(home);
   const timeoutMs = requestTimeoutMs();
-  const engine = await openEngine({ home, library, fetch: timedFetch(timeoutMs), probe: () => resetAndProbe(home, timeoutMs) });
+  const engine = await openEngine({ home, library, timeoutMs, probe: () => resetAndProbe(home, timeoutMs) });
   return { engine, library, home, server: session?.server ?? 'no server (signed out: run nimbus login)', close: () => engine.close() };
 }
 

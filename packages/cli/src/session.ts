@@ -9,7 +9,6 @@ import {
   TransportError,
   nimbusHome,
   readSession,
-  timedFetch,
   writeSession,
   type StoredSession,
 } from '@nimbus/client';
@@ -37,7 +36,7 @@ export function connect(server: string, session?: StoredSession, home?: string, 
     const dns = dnsRoute(() => servers);
     return new ApiClient({
       server,
-      fetch: timedFetch(timeoutMs, dns.wrap(globalThis.fetch)),
+      timeoutMs,
       lookup: dns.lookup,
       session: session?.tokens,
       // Refreshed tokens are saved at once: the old refresh token is dead the moment the server rotates it.

@@ -60,25 +60,32 @@ import {
   type DeviceStatusReport,
 } from '@nimbus/protocol';
 import type { LookupFunction } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { sendBuffers, sendFileRange } from './file-range-put.js';
 import { UnexpectedAnswerError } from './engine/classify.js';
+import { fetchSend, type HttpAnswer, type HttpSend } from './net/http-send.js';
+import { nodeHttpSend } from './net/node-http-send.js';
 
 const reportStatusResponse = z.object({ reportedAt: z.number() });
 
 export interface ApiClientOptions {
   /** The server's base URL, `http(s)://host[:port]`. */
   server: string;
-  /** Defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /**
+   * JSON calls and downloads go through this fetch (tests' fakes) instead of node:http, with the fetch's own deadline.
+   * By default they use node:http, like uploads: a command never loads fetch's undici (its start-up cost).
+   */
+  fetch?: typeof fetch | undefined;
+  /** How long a node:http request waits for its answer to start, plus its body's time on a slow link (timedFetch's deadline). */
+  timeoutMs?: number | undefined;
   /** Tokens of a signed-in device, if any. */
   session?: SessionTokens | undefined;
   /** Called whenever the tokens change (sign-in, refresh) so the caller can persist them. */
   onSession?: ((tokens: SessionTokens) => void | Promise<void>) | undefined;
   /** The device clock sent as `nimbus-client-time`; defaults to Date.now. */
   now?: () => number;
-  /** Resolves the server's name for the node:http uploads (the user's DNS servers); `fetch` does it for the rest. */
+  /** Resolves the server's name for node:http requests (the user's DNS servers); an injected `fetch` resolves its own. */
   lookup?: LookupFunction | undefined;
 }
 
@@ -153,7 +160,7 @@ interface CallOptions<S extends z.ZodType> {
 
 export class ApiClient {
   readonly server: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly http: HttpSend;
   private readonly onSession: ApiClientOptions['onSession'];
   private readonly now: () => number;
   private readonly lookup: LookupFunction | undefined;
@@ -164,10 +171,10 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions) {
     this.server = normalizeServerUrl(options.server);
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.onSession = options.onSession;
     this.now = options.now ?? Date.now;
     this.lookup = options.lookup;
+    this.http = options.fetch ? fetchSend(options.fetch) : nodeHttpSend({ timeoutMs: options.timeoutMs, lookup: options.lookup });
     this.tokens = options.session;
   }
 
@@ -409,36 +416,43 @@ export class ApiClient {
     const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
     const response = await this.raw({ method: 'GET', path: `/v1/blobs/${encodeURIComponent(sha256)}`, headers, signal });
     const url = response.url;
+    const body = response.stream();
     let from = 0;
-    let size = Number(response.headers.get('content-length') ?? NaN);
+    let size = Number(response.header('content-length') ?? NaN);
     if (response.status === 206) {
-      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-      if (!match) throw new TransportError(`${this.server} answered a range without Content-Range`, url, undefined, 206);
+      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.header('content-range') ?? '');
+      if (!match) {
+        body?.destroy();
+        throw new TransportError(`${this.server} answered a range without Content-Range`, url, undefined, 206);
+      }
       from = Number(match[1]);
       size = Number(match[3]);
     }
-    if (!response.body || !Number.isFinite(size)) throw new TransportError(`${this.server} answered a blob without a body`, url, undefined, response.status);
-    return { body: Readable.fromWeb(response.body), start: from, size };
+    if (!body || !Number.isFinite(size)) {
+      body?.destroy();
+      throw new TransportError(`${this.server} answered a blob without a body`, url, undefined, response.status);
+    }
+    return { body, start: from, size };
   }
 
   /** A non-JSON request (a blob download) with the same headers, errors and token refresh as call(). */
-  private raw(options: RawOptions): Promise<Response> {
+  private raw(options: RawOptions): Promise<HttpAnswer> {
     this.requireSession();
     return this.withRefresh(() => this.sendRaw(options));
   }
 
-  private async sendRaw(options: RawOptions): Promise<Response> {
+  private async sendRaw(options: RawOptions): Promise<HttpAnswer> {
     const url = `${this.server}${options.path}`;
     const headers = { ...this.baseHeaders(), ...options.headers };
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await this.fetchImpl(url, { method: options.method, headers, redirect: 'manual', ...(options.signal ? { signal: options.signal } : {}) });
+      response = await this.http({ url, method: options.method, headers, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
       throw this.unreachable(url, error);
     }
-    if (response.ok) return response;
-    throw this.failure(url, response.status, parseJsonText(await response.text()), response.headers);
+    if (isOk(response.status)) return response;
+    throw this.failure(url, response.status, parseJsonText(await response.text()), response.header);
   }
 
   /** Protocol version, device clock and (when signed in) the access token: what every non-JSON request carries. */
@@ -459,37 +473,24 @@ export class ApiClient {
    * A non-2xx answer: our error body becomes a NimbusError; a redirect (our API never redirects: a captive portal
    * does) an UnexpectedAnswerError with where it points; anything else (a portal, a proxy) a TransportError.
    */
-  private failure(url: string, status: number, json: unknown, headers?: Headers): Error {
+  private failure(url: string, status: number, json: unknown, header?: (name: string) => string | undefined): Error {
     const body = errorBodySchema.safeParse(json);
     if (body.success) {
       const { kind, message, ...details } = body.data.error;
       return new NimbusError(kind, message, details);
     }
-    const location = headers?.get('location') ?? undefined;
+    const location = header?.('location');
     if (status >= 300 && status < 400) {
       const to = location === undefined ? undefined : new URL(location, url).toString();
-      const contentType = headers?.get('content-type') ?? undefined;
+      const contentType = header?.('content-type');
       return new UnexpectedAnswerError(`${this.server} redirected${to ? ` to ${to}` : ''}: not a Nimbus API answer`, {
         status,
         ...(contentType === undefined ? {} : { contentType }),
         ...(to === undefined ? {} : { location: to }),
       });
     }
-    const retryAfter = headers?.get('retry-after') ?? undefined;
+    const retryAfter = header?.('retry-after');
     return new TransportError(`${this.server} answered HTTP ${status}, not a Nimbus API answer`, url, undefined, status, { retryAfter });
-  }
-
-  private async parseJson<S extends z.ZodType>(response: Response, schema: S): Promise<z.output<S>> {
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new TransportError(`${this.server} answered something that is not a Nimbus API answer`, response.url, undefined, response.status);
-    return parsed.data;
   }
 
   private requireSession(): SessionTokens {
@@ -540,23 +541,17 @@ export class ApiClient {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.binary) headers['content-type'] = options.binary.contentType;
     if (withToken && this.tokens) headers['authorization'] = `Bearer ${this.tokens.accessToken}`;
-    let response: Response;
+    const body = options.binary ? Buffer.concat(options.binary.parts) : options.body !== undefined ? JSON.stringify(options.body) : undefined;
+    let response: HttpAnswer;
     try {
-      response = await this.fetchImpl(url, {
-        method: options.method,
-        headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        ...(options.binary ? { body: Buffer.concat(options.binary.parts) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        redirect: 'manual',
-      });
+      response = await this.http({ url, method: options.method, headers, body, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
       throw this.unreachable(url, error);
     }
     const json = parseJsonText(await response.text());
-    if (!response.ok) {
-      throw this.failure(url, response.status, json, response.headers);
+    if (!isOk(response.status)) {
+      throw this.failure(url, response.status, json, response.header);
     }
     const parsed = options.schema.safeParse(json);
     if (!parsed.success) {
@@ -590,6 +585,11 @@ function innermostMessage(error: unknown): string | undefined {
 /** Only the short-lived access token ran out: a refresh and one more try fix it, no person needed. */
 function isAccessTokenExpiry(error: unknown): boolean {
   return error instanceof NimbusError && error.kind === 'AUTH_EXPIRED' && error.details.reason === 'ACCESS_TOKEN_EXPIRED';
+}
+
+/** A 2xx status (fetch's `ok`). */
+function isOk(status: number): boolean {
+  return status >= 200 && status <= 299;
 }
 
 /** JSON text to a value; undefined for an empty or non-JSON body. */

@@ -1,6 +1,5 @@
 // The agent's own position in the change feed for long-polls, so a wait never answers with what it has already seen.
 import { SERVICE_ZONE, SERVICES, isNimbusError, type Zone } from '@nimbus/protocol';
-import { dnsRoute } from '../dns/dns-route.js';
 import { readDnsServers } from '../dns/dns-servers.js';
 import type { LocalStore } from '../store/local-store.js';
 import { sessionConnector } from '../sync/open-engine.js';
@@ -51,7 +50,7 @@ export function feedWatch(options: FeedWatchOptions): TimedFeedWait {
 
 /** The feed watch of a NIMBUS_HOME: its session, the engine's last token and the services switched on (read from `store`). */
 export function homeFeedWatch(home: string, store: LocalStore, now: () => number = Date.now): TimedFeedWait {
-  const connect = sessionConnector(home, now, dnsRoute(() => readDnsServers(store)).wrap(globalThis.fetch));
+  const connect = sessionConnector(home, now, { dnsServers: () => readDnsServers(store) });
   return feedWatch({
     connect,
     startToken: () => store.getMeta(WATCH_TOKEN_KEY),

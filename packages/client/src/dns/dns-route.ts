@@ -4,11 +4,14 @@ import type { LookupFunction } from 'node:net';
 import type { Agent } from 'undici';
 import { ConfiguredResolver } from './configured-lookup.js';
 
-/** One set of configured servers: its resolver (with its answer cache) and the connection pool that uses it. */
+/** One set of configured servers: its resolver (with its answer cache) and the fetch pool that uses it. */
 interface Route {
   readonly resolver: ConfiguredResolver;
-  /** Made on first use: undici is loaded only on a device with DNS servers set (it costs every command's start-up). */
-  readonly agent: Promise<Agent>;
+  /**
+   * Made on first use by a fetch: undici is loaded only when a fetch goes through configured servers (it costs a
+   * command's start-up); node:http requests need only the resolver.
+   */
+  agent?: Promise<Agent>;
 }
 
 /** Shared by every client of the process, so "reset network state" reaches them all (like fetch's global pool). */
@@ -19,7 +22,7 @@ function routeFor(servers: readonly string[]): Route {
   let route = routes.get(key);
   if (!route) {
     const resolver = new ConfiguredResolver(servers);
-    route = { resolver, agent: import('undici').then(({ Agent }) => new Agent({ connect: { lookup: resolver.lookup } })) };
+    route = { resolver };
     routes.set(key, route);
   }
   return route;
@@ -51,6 +54,8 @@ export function dnsRoute(readServers: () => readonly string[]): DnsRoute {
       const route = current();
       if (!route) return base(input, init);
       // undici's Agent type is its own package's; Node's RequestInit names the bundled copy's: same contract.
+      const { resolver } = route;
+      route.agent ??= import('undici').then(({ Agent }) => new Agent({ connect: { lookup: resolver.lookup } }));
       return base(input, { ...init, dispatcher: await route.agent } as unknown as RequestInit);
     },
     lookup: (host, options, callback) => {
@@ -65,7 +70,7 @@ export function dnsRoute(readServers: () => readonly string[]): DnsRoute {
 export function resetDnsRoutes(): void {
   for (const route of routes.values()) {
     route.resolver.forget();
-    route.agent.then((agent) => agent.close()).catch(() => undefined);
+    route.agent?.then((agent) => agent.close()).catch(() => undefined);
   }
   routes.clear();
 }

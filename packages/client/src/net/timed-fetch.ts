@@ -15,8 +15,8 @@ export const SLOWEST_UPLOAD_BYTES_PER_SECOND = 32 * 1024;
 export function timedFetch(timeoutMs: number, base: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
     const deadline = new AbortController();
-    const ms = timeoutMs + Math.ceil((bodyBytes(init?.body) / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
-    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+    const ms = answerDeadlineMs(timeoutMs, bodyBytes(init?.body));
+    const timer = setTimeout(() => deadline.abort(noAnswerError(ms)), ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     try {
       return await base(input, { ...init, signal });
@@ -24,6 +24,16 @@ export function timedFetch(timeoutMs: number, base: typeof fetch = globalThis.fe
       clearTimeout(timer);
     }
   };
+}
+
+/** How long a request with a body of `bytes` waits for its answer to start: the deadline, plus the body's time on a slow link. */
+export function answerDeadlineMs(timeoutMs: number, bytes: number): number {
+  return timeoutMs + Math.ceil((bytes / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
+}
+
+/** What a request that got no answer in time fails with (the classifier reads its name). */
+export function noAnswerError(ms: number): DOMException {
+  return new DOMException(`no answer within ${ms} ms`, 'TimeoutError');
 }
 
 /** The size of a body known up front (JSON text, bytes); 0 for none or a stream. */

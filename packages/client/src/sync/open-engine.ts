@@ -31,8 +31,10 @@ export interface OpenEngineOptions {
   now?: () => number;
   /** The service adapters; by default Contacts, Notes, Photos and Drive labelled with the session's device name. */
   adapters?: readonly ServiceAdapter[];
-  /** A fetch to use (tests, fault injection); the global one by default. */
-  fetch?: typeof fetch;
+  /** A fetch for the API calls (tests); node:http by default. */
+  fetch?: typeof fetch | undefined;
+  /** How long a request waits for its answer to start (NIMBUS_REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number | undefined;
   probe?: () => Promise<ProbeResult | undefined>;
   tuning?: Partial<EngineTuning>;
 }
@@ -48,7 +50,7 @@ export async function openEngine(options: OpenEngineOptions): Promise<SyncEngine
   try {
     const session = await readSession(options.home).catch(() => undefined);
     const adapters = options.adapters ?? createAdapters(session?.deviceName ?? hostname(), { now });
-    const connect = sessionConnector(options.home, now, options.fetch, store);
+    const connect = sessionConnector(options.home, now, { fetch: options.fetch, timeoutMs: options.timeoutMs }, store);
     return new SyncEngine({
       store,
       adapters,
@@ -74,15 +76,26 @@ export async function openEngine(options: OpenEngineOptions): Promise<SyncEngine
   }
 }
 
+/** How a connector's clients reach the server. */
+export interface ConnectorHttp {
+  /** A fetch for the API calls (tests); node:http by default. */
+  readonly fetch?: typeof fetch | undefined;
+  /** How long a request waits for its answer to start. */
+  readonly timeoutMs?: number | undefined;
+  /** The user's DNS servers, when no `store` gives them. */
+  readonly dnsServers?: (() => readonly string[]) | undefined;
+}
+
 /**
  * connect() for the engine: one ApiClient while session.json holds the tokens it knows, a new one after a sign-in.
  * With `store`, the first connection binds the state to the session's account, and a session of another account
  * is refused (AccountMismatchError) rather than pushing this mirror's files into it.
  */
-export function sessionConnector(home: string, now: () => number, fetchImpl?: typeof fetch, store?: LocalStore): () => Promise<SyncTransport | null> {
+export function sessionConnector(home: string, now: () => number, http: ConnectorHttp = {}, store?: LocalStore): () => Promise<SyncTransport | null> {
   let cached: { client: ApiClient; session: StoredSession } | undefined;
   // The user's DNS servers, read on every request: `nimbus config set dns` reaches a running agent at once.
-  const dns = store ? dnsRoute(() => readDnsServers(store)) : undefined;
+  const readServers = store ? () => readDnsServers(store) : http.dnsServers;
+  const dns = readServers ? dnsRoute(readServers) : undefined;
   return async () => {
     const session = await readSession(home);
     if (!session) {
@@ -96,7 +109,9 @@ export function sessionConnector(home: string, now: () => number, fetchImpl?: ty
       server: session.server,
       session: session.tokens,
       now,
-      ...(dns ? { fetch: dns.wrap(fetchImpl ?? globalThis.fetch), lookup: dns.lookup } : fetchImpl ? { fetch: fetchImpl } : {}),
+      timeoutMs: http.timeoutMs,
+      lookup: dns?.lookup,
+      fetch: http.fetch && dns ? dns.wrap(http.fetch) : http.fetch,
       onSession: async (tokens) => {
         // Keep what is on disk unless it changed under us (a new login wins over our refresh).
         const onDisk = await readSession(home).catch(() => undefined);
