@@ -1,8 +1,9 @@
 // Sync as users meet it: a real server process and device processes with their own NIMBUS_HOME and library.
 import { syncStatusJsonSchema } from '@nimbus/protocol';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, sortedEntries, tinyJpeg } from './testing/device.js';
 import { runCli, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
@@ -140,6 +141,20 @@ describe('nimbus sync / agent / status / services between devices', { timeout: 1
       expect(await d.exists('Drive/old.txt')).toBe(false);
       expect(await d.exists('Notes/old.md')).toBe(false);
     }
+  });
+
+  it("passes talk to the server over node:http alone: uploads, downloads and a pass with nothing to do never load fetch's undici", async () => {
+    // undici costs a device command ~40 ms of loading and a WebAssembly compile its exit waits for.
+    const check = join(root, 'undici-check.mjs');
+    await writeFile(check, "process.on('exit', () => process.stderr.write(`undici modules: ${process.moduleLoadList.filter((m) => m.includes('undici')).length}\\n`));\n");
+    const watched = { NODE_OPTIONS: `--import=${pathToFileURL(check).href}` };
+    await b.write('Drive/fetchless.txt', 'sent and received over node:http\n');
+    for (const d of [b, a, a]) {
+      const pass = await d.cli(['sync'], watched);
+      expect(pass.code, pass.stderr).toBe(0);
+      expect(pass.stderr).toContain('undici modules: 0');
+    }
+    expect(await a.read('Drive/fetchless.txt')).toBe('sent and received over node:http\n');
   });
 
   it('services: list, disable, enable; unknown service and bad flags are one-line usage errors', async () => {
