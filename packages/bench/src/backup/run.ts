@@ -1,9 +1,9 @@
 // `npm run bench:backup`: a generated tree (unique and duplicated data) backed up by `nimbus backup create` against a real
 // `nimbus serve`, and by restic into a local repository, in the same run: first backup, then again after a 1 % change —
 // time (spawn to exit) and bytes stored — plus FastCDC's chunking speed on one core. Printed, never asserted.
-// A first backup's time is the median of three runs, the tools taking turns (one run is at the mercy of whatever
-// else the machine does that moment): the measured sequence's own, then two more of the changed tree, each into a
-// fresh account and a fresh repository (BENCH_BACKUP_FIRST_RUNS sets how many in all).
+// Each time is the median of three rounds, the tools taking turns (one run is at the mercy of whatever else the
+// machine does that moment): a round is a first backup into a fresh account and a fresh repository, a 1 % change,
+// and a re-backup. Stored bytes are the first round's (BENCH_BACKUP_ROUNDS sets how many rounds).
 // BENCH_BACKUP_MB sets the tree's size (default 1024); BENCH_ROOT puts the tree and repositories elsewhere.
 import { FastCdc } from '@nimbus/client';
 import { spawnSync } from 'node:child_process';
@@ -29,8 +29,8 @@ interface Run {
   storedBytes: number;
 }
 
-/** A first backup: the median time of its runs, and every run's time. */
-interface FirstRun extends Run {
+/** A backup of every round: the median time, every round's time, and the first round's stored bytes. */
+interface Rounds extends Run {
   runs: number[];
 }
 
@@ -38,8 +38,8 @@ interface Results {
   treeBytes: number;
   changedBytes: number;
   chunkingMBps: number;
-  nimbus: { first: FirstRun; second: Run; sentFirst: number; sentSecond: number };
-  restic?: { first: FirstRun; second: Run };
+  nimbus: { first: Rounds; second: Rounds; sentFirst: number; sentSecond: number };
+  restic?: { first: Rounds; second: Rounds };
 }
 
 /**
@@ -67,9 +67,9 @@ async function main(): Promise<void> {
   const sizeMB = positiveInt('BENCH_BACKUP_MB', 1024);
   const base = process.env['BENCH_ROOT'] ?? tmpdir();
   const free = await statfs(base);
-  const firstRuns = positiveInt('BENCH_BACKUP_FIRST_RUNS', 3);
-  const need = sizeMB * MiB * (1.5 + 2 * firstRuns);
-  if (free.bavail * free.bsize < need) throw new Error(`${base} has ${Math.round((free.bavail * free.bsize) / MiB)} MiB free; the bench needs ${Math.round(need / MiB)} MiB (the tree and each tool's ${firstRuns} first backups)`);
+  const rounds = positiveInt('BENCH_BACKUP_ROUNDS', 3);
+  const need = sizeMB * MiB * (1.5 + 2 * rounds);
+  if (free.bavail * free.bsize < need) throw new Error(`${base} has ${Math.round((free.bavail * free.bsize) / MiB)} MiB free; the bench needs ${Math.round(need / MiB)} MiB (the tree and each tool's backups of ${rounds} rounds)`);
   log(`Nimbus backup bench — ${new Date().toISOString()}: a ${sizeMB} MiB tree`);
   const root = await mkdtemp(join(base, 'nimbus-bench-backup-'));
   const server = await startServerProcess();
@@ -115,29 +115,37 @@ async function main(): Promise<void> {
     const r2 = await resticBackup(restic);
     if (r2) log(`restic second backup: ${r2.seconds.toFixed(2)} s, ${(r2.storedBytes / MiB).toFixed(1)} MiB stored`);
 
-    // More first backups, the tools taking turns, each into an account or repository of its own.
-    const nimbusFirsts = [n1.run.seconds];
-    const resticFirsts = r1 ? [r1.seconds] : [];
-    for (let run = 2; run <= firstRuns; run++) {
-      const fresh = await BenchDevice.create(root, `device-${run}`);
+    // More rounds, the tools taking turns, each into an account or repository of its own.
+    const times = { nimbusFirst: [n1.run.seconds], nimbusSecond: [n2.run.seconds], resticFirst: r1 ? [r1.seconds] : [], resticSecond: r2 ? [r2.seconds] : [] };
+    for (let round = 2; round <= rounds; round++) {
+      const fresh = await BenchDevice.create(root, `device-${round}`);
       await fresh.createAccountAndLogin(server.url);
+      const repo = await newRestic(`restic-repo-${round}`);
       settleWrites();
-      const n = await nimbusBackup(fresh);
-      nimbusFirsts.push(n.run.seconds);
-      const repo = await newRestic(`restic-repo-${run}`);
+      const nf = await nimbusBackup(fresh);
+      const rf = await resticBackup(repo);
+      await changeOnePercent(tree, treeBytes);
       settleWrites();
-      const r = await resticBackup(repo);
-      if (r) resticFirsts.push(r.seconds);
+      const ns = await nimbusBackup(fresh);
+      const rs = await resticBackup(repo);
       if (repo) await rm(repo.repo, { recursive: true, force: true });
-      log(`first backup, run ${run} of ${firstRuns}: nimbus ${n.run.seconds.toFixed(2)} s${r ? `, restic ${r.seconds.toFixed(2)} s` : ''}`);
+      times.nimbusFirst.push(nf.run.seconds);
+      times.nimbusSecond.push(ns.run.seconds);
+      if (rf && rs) {
+        times.resticFirst.push(rf.seconds);
+        times.resticSecond.push(rs.seconds);
+      }
+      const pair = (n: number, r: Run | undefined): string => `nimbus ${n.toFixed(2)} s${r ? `, restic ${r.seconds.toFixed(2)} s` : ''}`;
+      log(`round ${round} of ${rounds}: first backup ${pair(nf.run.seconds, rf)}; re-backup ${pair(ns.run.seconds, rs)}`);
     }
+    const rounded = (run: Run, runs: number[]): Rounds => ({ ...run, seconds: median(runs), runs });
 
     const results: Results = {
       treeBytes,
       changedBytes,
       chunkingMBps,
-      nimbus: { first: { ...n1.run, seconds: median(nimbusFirsts), runs: nimbusFirsts }, second: n2.run, sentFirst: n1.sent, sentSecond: n2.sent },
-      ...(r1 && r2 ? { restic: { first: { ...r1, seconds: median(resticFirsts), runs: resticFirsts }, second: r2 } } : {}),
+      nimbus: { first: rounded(n1.run, times.nimbusFirst), second: rounded(n2.run, times.nimbusSecond), sentFirst: n1.sent, sentSecond: n2.sent },
+      ...(r1 && r2 ? { restic: { first: rounded(r1, times.resticFirst), second: rounded(r2, times.resticSecond) } } : {}),
     };
     log(`\n${formatTable(rows(results))}`);
     await writeJson(join(REPO_ROOT, 'bench-output', 'backup.json'), results);
@@ -164,13 +172,15 @@ function rows(r: Results): Row[] {
     const ratio = restic ? nimbus.storedBytes / restic.storedBytes : undefined;
     return { metric, nimbus: mib(nimbus.storedBytes), peer: restic ? mib(restic.storedBytes) : '—', ratio: ratio ? `${(ratio * 100).toFixed(1)} %` : '', target: '≤ 110 %', met: ratio === undefined ? '' : ratio <= 1.1 ? 'yes' : 'NO' };
   };
-  const runs = (first: FirstRun | undefined): string => (first ? first.runs.map((seconds) => seconds.toFixed(2)).join(' / ') : '');
+  const runs = (backups: Rounds | undefined): string => (backups ? backups.runs.map((seconds) => seconds.toFixed(2)).join(' / ') : '');
+  const each = { metric: '  each round (s)', ratio: '', target: '', met: '' };
   return [
     time(`first backup of ${mib(r.treeBytes)}, median of ${r.nimbus.first.runs.length}`, r.nimbus.first, r.restic?.first),
-    { metric: '  each run (s)', nimbus: runs(r.nimbus.first), peer: runs(r.restic?.first), ratio: '', target: '', met: '' },
-    stored('  stored after it', r.nimbus.first, r.restic?.first),
-    time(`re-backup after changing ${mib(r.changedBytes)}`, r.nimbus.second, r.restic?.second),
-    stored('  stored after it', r.nimbus.second, r.restic?.second),
+    { ...each, nimbus: runs(r.nimbus.first), peer: runs(r.restic?.first) },
+    stored('  stored after it (round 1)', r.nimbus.first, r.restic?.first),
+    time(`re-backup after changing ${mib(r.changedBytes)}, median of ${r.nimbus.second.runs.length}`, r.nimbus.second, r.restic?.second),
+    { ...each, nimbus: runs(r.nimbus.second), peer: runs(r.restic?.second) },
+    stored('  stored after it (round 1)', r.nimbus.second, r.restic?.second),
     { metric: '  nimbus sent (new chunks) first / second', nimbus: `${mib(r.nimbus.sentFirst)} / ${mib(r.nimbus.sentSecond)}`, peer: '', ratio: '', target: '', met: '' },
     { metric: 'FastCDC chunking, one core', nimbus: `${r.chunkingMBps.toFixed(0)} MB/s`, peer: '', ratio: '', target: '≥ 500 MB/s', met: r.chunkingMBps >= 500 ? 'yes' : 'NO' },
   ];
