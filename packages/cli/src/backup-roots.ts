@@ -10,10 +10,11 @@ export const SETTINGS_EXPORT = 'settings.json';
 
 /**
  * Left out of a home: the session (tokens are secrets, and dead after a restore anyway), the state and backup
- * databases with their journals (a mirror of the server, rebuilt by a sync), lock files, the agent's control socket
- * and downloads in progress.
+ * databases with their journals (a mirror of the server, rebuilt by a sync), lock files, the agent's control socket,
+ * downloads in progress and the CLI's code cache (compiled code the CLI runs as it finds it: never something to
+ * bring back from a server, and useless to another build anyway).
  */
-const HOME_EXCLUDED = /^(session\.json|.*\.sqlite(-wal|-shm|-journal)?|.*\.lock|.*\.sock|downloads|.*\.tmp)$/;
+const HOME_EXCLUDED = /^(session\.json|.*\.sqlite(-wal|-shm|-journal)?|.*\.lock|.*\.sock|downloads|code-cache|.*\.tmp)$/;
 
 export async function defaultBackupRoots(): Promise<BackupRoot[]> {
   const home = nimbusHome();

@@ -266,15 +266,16 @@ describe('nimbus backup (real server, real CLI)', { timeout: 180_000 }, () => {
     expect(result.stdout).toMatch(/1 file\b/);
   });
 
-  it('backs up the library and the settings by default, never the session or databases', async () => {
+  it('backs up the library and the settings by default, never the session, databases or code cache', async () => {
     await device.write('Notes/todo.md', '- back up\n');
+    expect(await readdir(device.home)).toContain('code-cache');
     const made = json<BackupResult>(await device.cli(['backup', 'create', '--json']));
     const dest = join(root, 'default-restore');
     json<RestoreResult>(await device.cli(['backup', 'restore', made.snapshot.id, dest, '--json']));
     expect(await readFile(join(dest, 'library', 'Notes', 'todo.md'), 'utf8')).toBe('- back up\n');
     const settings = await readdir(join(dest, 'settings'));
     expect(settings).toContain('settings.json');
-    expect(settings.filter((n) => /session|sqlite|lock/.test(n))).toEqual([]);
+    expect(settings.filter((n) => /session|sqlite|lock|code-cache/.test(n))).toEqual([]);
     const exported = JSON.parse(await readFile(join(dest, 'settings', 'settings.json'), 'utf8')) as { server: string; email: string };
     expect(exported).toMatchObject({ server: server.url, email: 'backup@example.org' });
   });
