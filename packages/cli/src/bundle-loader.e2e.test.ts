@@ -1,7 +1,7 @@
 // The CLI's code cache (bundle-loader.ts): made by a command that succeeded, in the user's own NIMBUS_HOME only,
 // read by the next run of that command, made again when V8 refuses it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,4 +61,22 @@ it('replaces a cache V8 refuses (damaged, or from another build) and the command
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('contacts');
   expect(readFileSync(file).length).toBeGreaterThan(10_000);
+});
+
+it('does not read a cache others could have written (a folder or file writable by group or others)', () => {
+  mkdirSync(home);
+  expect(nimbus('services', 'list').status).toBe(0);
+  const folder = join(home, 'code-cache');
+  const file = join(folder, caches()[0]!);
+  const longAgo = new Date('2020-01-01T00:00:00Z');
+  for (const [path, mode] of [[folder, 0o777], [file, 0o666]] as const) {
+    chmodSync(path, mode);
+    utimesSync(file, longAgo, longAgo);
+    const run = nimbus('services', 'list');
+    expect(run.status).toBe(0);
+    // Not used, so made again (and the new file is owner-only).
+    expect(statSync(file).mtimeMs).not.toBe(longAgo.getTime());
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    chmodSync(folder, 0o700);
+  }
 });

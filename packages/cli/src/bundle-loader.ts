@@ -45,7 +45,7 @@ export function loadBundle(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const cacheFile = codeCacheFile(argv, env);
   let cachedData: Buffer | undefined;
   try {
-    if (cacheFile) cachedData = readFileSync(cacheFile);
+    if (cacheFile && ownedByUs(dirname(cacheFile)) && ownedByUs(cacheFile)) cachedData = readFileSync(cacheFile);
   } catch {
     cachedData = undefined;
   }
@@ -85,6 +85,12 @@ export function loadBundle(argv: readonly string[], env: NodeJS.ProcessEnv = pro
  */
 function keepHeapSmall(): void {
   v8.setFlagsFromString('--heap-growing-percent=50');
+}
+
+/** Ours alone: owned by this user, writable by no one else (a NIMBUS_HOME in a shared folder must not feed us code). */
+function ownedByUs(path: string): boolean {
+  const stat = statSync(path);
+  return (process.getuid === undefined || stat.uid === process.getuid()) && (stat.mode & 0o022) === 0;
 }
 
 /** The same command's caches of other bundles or Node versions (an upgrade's leftovers). */
