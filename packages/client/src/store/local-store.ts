@@ -35,18 +35,24 @@ CREATE TABLE IF NOT EXISTS settings (service TEXT PRIMARY KEY, enabled INTEGER N
 CREATE TABLE IF NOT EXISTS net (id INTEGER PRIMARY KEY CHECK (id = 1), metered INTEGER NOT NULL);
 `;
 
-interface MirrorRow {
-  zone: string;
-  id: string;
-  version: number;
-  deleted: number;
-  data: string | null;
-  blobs: string;
-  path: string | null;
-  local_size: number | null;
-  local_mtime_ms: number | null;
-  local_hash: string | null;
-}
+/**
+ * A mirror row as better-sqlite3 hands it over in raw mode (an array, in MIRROR_COLUMNS' order): a scan reads whole
+ * zones on every pass, and arrays came out of SQLite in about 60 % of the time of objects with named keys.
+ */
+type MirrorRow = [
+  zone: string,
+  id: string,
+  version: number,
+  deleted: number,
+  data: string | null,
+  blobs: string,
+  path: string | null,
+  localSize: number | null,
+  localMtimeMs: number | null,
+  localHash: string | null,
+];
+
+const MIRROR_COLUMNS = 'zone, id, version, deleted, data, blobs, path, local_size, local_mtime_ms, local_hash';
 
 export interface ServiceSettings {
   enabled: boolean;
@@ -69,14 +75,14 @@ export const stateFilePath = (home: string): string => join(home, 'state.sqlite'
  * A mirror row as an item. `data` is parsed on first use: a scan reads whole zones (100,000 rows after a big
  * pull) but needs the data only of the files that changed — parsing all of it cost ~100 MB and most of the time.
  */
-const toItem = (r: MirrorRow): MirrorItem => {
-  let text = r.data;
+const toItem = ([zone, id, version, deleted, dataText, blobs, path, localSize, localMtimeMs, localHash]: MirrorRow): MirrorItem => {
+  let text = dataText;
   let data: Record<string, unknown> | null | undefined;
   return {
-    zone: r.zone as Zone,
-    id: r.id,
-    version: r.version,
-    deleted: r.deleted === 1,
+    zone: zone as Zone,
+    id,
+    version,
+    deleted: deleted === 1,
     get data(): Record<string, unknown> | null {
       if (data === undefined) {
         data = text === null ? null : (JSON.parse(text) as Record<string, unknown>);
@@ -88,11 +94,11 @@ const toItem = (r: MirrorRow): MirrorItem => {
       data = value;
       text = null;
     },
-    blobs: r.blobs === '[]' ? [] : (JSON.parse(r.blobs) as string[]),
-    path: r.path,
-    localSize: r.local_size,
-    localMtimeMs: r.local_mtime_ms,
-    localHash: r.local_hash,
+    blobs: blobs === '[]' ? [] : (JSON.parse(blobs) as string[]),
+    path,
+    localSize,
+    localMtimeMs,
+    localHash,
   };
 };
 
@@ -120,7 +126,7 @@ export class LocalStore {
     }
     this.#getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
     this.#setMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    this.#getMirror = this.db.prepare('SELECT * FROM mirror WHERE zone = ? AND id = ?');
+    this.#getMirror = this.db.prepare<[string, string], MirrorRow>(`SELECT ${MIRROR_COLUMNS} FROM mirror WHERE zone = ? AND id = ?`).raw(true);
     this.#putMirror = this.db.prepare(
       `INSERT INTO mirror (zone, id, version, deleted, data, blobs, path, local_size, local_mtime_ms, local_hash, seen)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
@@ -137,6 +143,11 @@ export class LocalStore {
     let statement = this.#statements.get(sql);
     if (!statement) this.#statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
+  }
+
+  /** Mirror rows matching `where`, as arrays (MirrorRow). */
+  #mirrorRows(where: string, ...params: unknown[]): MirrorRow[] {
+    return this.stmt(`SELECT ${MIRROR_COLUMNS} FROM mirror WHERE ${where}`).raw(true).all(...params) as MirrorRow[];
   }
 
   /**
@@ -190,8 +201,8 @@ export class LocalStore {
 
   /** The rows of `ids` in one query (a feed page's worth), keyed by id. */
   mirrorMany(zone: Zone, ids: readonly string[]): Map<string, MirrorItem> {
-    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ? AND id IN (SELECT value FROM json_each(?))').all(zone, JSON.stringify(ids)) as MirrorRow[];
-    return new Map(rows.map((r) => [r.id, toItem(r)]));
+    const rows = this.#mirrorRows('zone = ? AND id IN (SELECT value FROM json_each(?))', zone, JSON.stringify(ids));
+    return new Map(rows.map((r) => [r[1], toItem(r)]));
   }
 
   getMeta(key: string): string | undefined {
@@ -213,14 +224,12 @@ export class LocalStore {
 
   /** The zone's rows keyed by id: what a scan compares the folder with. */
   mirrorZone(zone: Zone): Map<string, MirrorItem> {
-    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ?').all(zone) as MirrorRow[];
-    return new Map(rows.map((r) => [r.id, toItem(r)]));
+    return new Map(this.#mirrorRows('zone = ?', zone).map((r) => [r[1], toItem(r)]));
   }
 
   /** The zone's rows whose local hash starts with `prefix` (a pass asks every time: no whole-zone read for a few rows). */
   mirrorWithLocalHashPrefix(zone: Zone, prefix: string): MirrorItem[] {
-    const rows = this.stmt("SELECT * FROM mirror WHERE zone = ? AND substr(local_hash, 1, length(?)) = ?").all(zone, prefix, prefix) as MirrorRow[];
-    return rows.map(toItem);
+    return this.#mirrorRows('zone = ? AND substr(local_hash, 1, length(?)) = ?', zone, prefix, prefix).map(toItem);
   }
 
   putMirror(item: MirrorItem): void {
@@ -249,8 +258,7 @@ export class LocalStore {
 
   /** Live rows the resync did not see: deleted (and purged) on the server meanwhile. */
   unseenLive(zone: Zone): MirrorItem[] {
-    const rows = this.stmt('SELECT * FROM mirror WHERE zone = ? AND seen = 0 AND deleted = 0 AND version > 0').all(zone) as MirrorRow[];
-    return rows.map(toItem);
+    return this.#mirrorRows('zone = ? AND seen = 0 AND deleted = 0 AND version > 0', zone).map(toItem);
   }
 
   serviceSettings(): Record<Service, ServiceSettings> {
