@@ -2,9 +2,9 @@
 // the bundle: bin/nimbus.js imports it first. Why: compiling the 1.2 MB bundle, and each function the command runs
 // as it first runs, is a fixed ~40 ms of every command (`nimbus --help` 165 → 130 ms with a cache, `nimbus sync`
 // about the same saving); V8 reads the cache instead of compiling.
+import { nimbusHome } from '@nimbus/client/home';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
@@ -105,7 +105,7 @@ function dropOlderCaches(cacheFile: string): void {
 
 /** NIMBUS_HOME/code-cache/<command>-<bundle size>-<bundle mtime>-<V8 version>.bin, or undefined without a home. */
 function codeCacheFile(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  const home = env['NIMBUS_HOME'] !== undefined && env['NIMBUS_HOME'] !== '' ? env['NIMBUS_HOME'] : join(homedir(), '.nimbus');
+  const home = nimbusHome(env);
   try {
     if (!statSync(home).isDirectory()) return undefined;
     const bundle = statSync(BUNDLE_FILE);
